@@ -1,0 +1,58 @@
+/**
+ * Every configuration option of Nephos, typed, with its default and its documentation.
+ * `nephos config show` and docs/configuration.md are generated from this one table.
+ */
+export type OptionType = 'string' | 'number' | 'boolean' | 'list';
+
+/** One option: its type, default and a sentence that says what it does. */
+export interface OptionDef {
+  readonly type: OptionType;
+  readonly default: string | number | boolean | readonly string[] | null;
+  readonly doc: string;
+  /** Masked in `nephos config show`. */
+  readonly secret?: boolean;
+}
+
+const opt = <T extends OptionType, V extends OptionDef['default']>(type: T, def: V, doc: string, secret = false) => ({ type, default: def, doc, secret });
+
+/** Sections, one per service plus the shared platform parts. */
+export const optionTable = {
+  platform: {
+    state_dir: opt('string', '/var/lib/nephos', 'Directory holding the SQLite database, keys, logs and pid files.'),
+    bind_host: opt('string', '127.0.0.1', 'Address every API listens on.'),
+    public_host: opt('string', '127.0.0.1', 'Host name or address put in catalog URLs.'),
+    log_level: opt('string', 'info', 'pino log level: trace, debug, info, warn, error.'),
+    max_body_bytes: opt('number', 1048576, 'Largest JSON request body accepted (bytes); larger gets 413.'),
+  },
+  database: {
+    url: opt('string', null, 'Database URL: sqlite:///path (default: <state_dir>/nephos.db), postgres://…, mysql://….', true),
+  },
+  bus: {
+    url: opt('string', 'memory://', 'Message bus: memory:// (in-process) or amqp://user:pass@host:5672/vhost.', true),
+  },
+  identity: {
+    port: opt('number', 5000, 'Port of the identity API.'),
+    token_expiration: opt('number', 3600, 'Token lifetime in seconds.'),
+    allow_expired_window: opt('number', 172800, 'Seconds after expiry during which ?allow_expired=1 still validates a token.'),
+    key_repository: opt('string', null, 'Token key repository directory (default: <state_dir>/fernet-keys).'),
+    max_active_keys: opt('number', 3, 'Keys kept by `nephos identity rotate-keys` (staged + primary + secondaries).'),
+    password_hash_algorithm: opt('string', 'bcrypt', 'Password hash algorithm (bcrypt, as Keystone\'s default).'),
+    password_hash_rounds: opt('number', 12, 'bcrypt cost factor (log2 rounds); Keystone\'s default is 12.'),
+    admin_password: opt('string', null, 'Password of the bootstrap admin user (default: generated once, kept in <state_dir>/admin-password).', true),
+    demo_password: opt('string', null, 'Password of the demo user (default: generated once, kept in <state_dir>/demo-password).', true),
+    policy_file: opt('string', null, 'YAML or JSON file whose rules override the identity policy defaults.'),
+    list_limit: opt('number', 0, 'Maximum entities a list returns (0: no limit); truncated lists set "truncated".'),
+    cache_ttl_ms: opt('number', 2000, 'Lifetime of validation caches in a multi-process deployment (all-in-one invalidates at once).'),
+    lockout_failure_attempts: opt('number', 5, 'Failed password attempts before a user is locked out (0 disables).'),
+    lockout_duration: opt('number', 1800, 'Seconds a locked-out user stays locked.'),
+    password_expires_days: opt('number', 0, 'Days a password stays valid (0: never expires).'),
+    unique_last_password_count: opt('number', 2, 'A new password must differ from this many previous ones (1 disables history).'),
+    minimum_password_age: opt('number', 0, 'Days before a user may change their own password again.'),
+    password_regex: opt('string', null, 'Regular expression a new password must match.'),
+    password_regex_description: opt('string', null, 'Human description of password_regex, shown when it fails.'),
+    change_password_upon_first_use: opt('boolean', false, 'Users created or reset by an admin must change their password before use.'),
+  },
+} as const satisfies Record<string, Record<string, OptionDef>>;
+
+export type OptionTable = typeof optionTable;
+export type SectionName = keyof OptionTable;

@@ -1,0 +1,80 @@
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Fault, badRequest, type FaultRenderer } from './faults.js';
+
+/** Options of an API server: its name (for logs), fault dialect and body limit. */
+export interface ApiServerOptions {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly bodyLimit: number;
+  readonly renderFault: FaultRenderer;
+  /** Extra response headers carrying the request id (e.g. Nova's x-compute-request-id). */
+  readonly requestIdHeaders?: readonly string[];
+}
+
+/**
+ * A Fastify server with the conventions every Nephos API shares: a request id on every response
+ * and log line, JSON parsing whose failures are 400 faults, and one error handler that renders
+ * every failure in the API's own fault dialect — never a bare 500 for bad input.
+ */
+export function createApiServer(opts: ApiServerOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger.child({ service: opts.service }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdLogLabel: 'request_id',
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  const idHeaders = ['x-openstack-request-id', ...(opts.requestIdHeaders ?? [])];
+
+  app.addHook('onRequest', async (req, reply) => {
+    for (const h of idHeaders) reply.header(h, req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  // JSON bodies: an empty body is "no body"; malformed JSON is a 400 in the API's dialect.
+  app.removeAllContentTypeParsers();
+  const parseJson = (_req: unknown, body: string, done: (err: Error | null, v?: unknown) => void) => {
+    if (body.trim() === '') return done(null, undefined);
+    try { done(null, JSON.parse(body)); } catch (e) { done(badRequest(`Malformed request body: ${(e as Error).message}`)); }
+  };
+  // Every body is read as JSON whatever its content type (clients often omit or garble it, and the
+  // Python services accept that too); an API with binary uploads registers its own parser for them.
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseJson);
+
+  app.setErrorHandler((err: FastifyError | Fault, req, reply) => {
+    const fault = toFault(err);
+    if (fault.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.debug({ err: fault.message }, 'request refused');
+    for (const [k, v] of Object.entries(fault.headers)) reply.header(k, v);
+    reply.status(fault.status).type('application/json').send(opts.renderFault(fault));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const fault = new Fault(404, `The resource could not be found.`);
+    reply.status(404).type('application/json').send(opts.renderFault(fault));
+  });
+  return app;
+}
+
+/** Maps framework errors onto faults; anything unknown is a 500 whose detail stays in the log. */
+export function toFault(err: unknown): Fault {
+  if (err instanceof Fault) return err;
+  const e = err as FastifyError;
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new Fault(413, 'Request Entity Too Large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new Fault(415, 'Unsupported Media Type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return badRequest('Request body is empty');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return badRequest('Invalid Content-Length');
+    case 'FST_ERR_BAD_URL': case 'FST_ERR_ASYNC_CONSTRAINT': return badRequest('Malformed request URL');
+    default: break;
+  }
+  if (e?.validation) return badRequest(e.message);
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new Fault(e.statusCode, e.message);
+  return new Fault(500, 'An unexpected error prevented the server from fulfilling your request.');
+}
