@@ -15,16 +15,14 @@ export interface ApiServerOptions {
 
 /**
  * A Fastify server with the conventions every Nephos API shares: a request id on every response
- * and log line, JSON parsing whose failures are 400 faults, and one error handler that renders
+ * and log line (Fastify logs each request and its completion with `reqId`), JSON parsing whose failures are 400 faults, and one error handler that renders
  * every failure in the API's own fault dialect — never a bare 500 for bad input.
  */
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger.child({ service: opts.service }) as FastifyBaseLogger,
-    disableRequestLogging: true,
     bodyLimit: opts.bodyLimit,
     genReqId: () => `req-${randomUUID()}`,
-    requestIdLogLabel: 'request_id',
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -33,9 +31,6 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req, reply) => {
     for (const h of idHeaders) reply.header(h, req.id);
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 
   // JSON bodies: an empty body is "no body"; malformed JSON is a 400 in the API's dialect.

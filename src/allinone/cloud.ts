@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from '../platform/config/config.js';
+import { openDatabase, type Database } from '../platform/db/connect.js';
+import { createIdentityService, type IdentityService } from '../identity/service.js';
+import { bootstrapIdentity, type CatalogService } from '../identity/bootstrap.js';
+import { persistentSecret } from './secrets.js';
+
+/** The all-in-one cloud: every service of this build in one process. */
+export interface Cloud {
+  readonly config: Config;
+  readonly identity: IdentityService;
+  /** Public URLs of the running services (what the catalog advertises). */
+  readonly services: readonly CatalogService[];
+  readonly adminPassword: string;
+  readonly demoPassword: string;
+  close(): Promise<void>;
+}
+
+export const REGION = 'RegionOne';
+
+/** Catalog entries for the services this process runs. */
+export function runningServices(cfg: Config): CatalogService[] {
+  const host = cfg.platform.public_host;
+  return [{ type: 'identity', name: 'keystone', url: `http://${host}:${cfg.identity.port}/v3`, description: 'Nephos identity' }];
+}
+
+/** The admin and demo passwords (configured, or generated once into the state directory). */
+export function cloudPasswords(cfg: Config): { admin: string; demo: string } {
+  return {
+    admin: persistentSecret(cfg.platform.state_dir, 'admin-password', cfg.identity.admin_password),
+    demo: persistentSecret(cfg.platform.state_dir, 'demo-password', cfg.identity.demo_password),
+  };
+}
+
+/**
+ * Opens the database, migrates, builds every service, bootstraps (idempotent) and, unless
+ * `listen` is false, starts the APIs on their ports.
+ */
+export async function startCloud(cfg: Config, log: Logger, opts: { listen?: boolean } = {}): Promise<Cloud> {
+  mkdirSync(cfg.platform.state_dir, { recursive: true, mode: 0o700 });
+  const database: Database = await openDatabase(cfg.database.url!);
+  let identity: IdentityService | undefined;
+  try {
+    identity = await createIdentityService(cfg, database, log);
+    const passwords = cloudPasswords(cfg);
+    const services = runningServices(cfg);
+    await bootstrapIdentity(identity.identity, { adminPassword: passwords.admin, demoPassword: passwords.demo, region: REGION, services });
+    if (opts.listen !== false) await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
+    log.info({ services: services.map((s) => s.url) }, 'cloud started');
+    const svc = identity;
+    return {
+      config: cfg, identity: svc, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
+      close: async () => {
+        await svc.app.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await identity?.app.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}

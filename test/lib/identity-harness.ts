@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../src/platform/config/config.js';
+import { silentLogger } from '../../src/platform/log.js';
+import { startCloud, type Cloud } from '../../src/allinone/cloud.js';
+import type { Identity } from '../../src/identity/identity.js';
+
+/** A scope for tokenFor: a project or domain name in Default, system, or unscoped. */
+export type TestScope = { project: string } | { domain: string } | { system: true } | 'unscoped' | { projectId: string } | { domainId: string };
+
+export interface IdentityHarness {
+  readonly app: FastifyInstance;
+  readonly id: Identity;
+  readonly cloud: Cloud;
+  readonly config: Config;
+  /** Base URL (http://127.0.0.1:PORT) — the API also listens, for real clients. */
+  readonly url: string;
+  readonly adminPassword: string;
+  readonly demoPassword: string;
+  /** A project-scoped admin token (project admin), cached. */
+  adminToken(): Promise<string>;
+  /** A token for a user of the Default domain (by name) or by id. */
+  tokenFor(user: string | { id: string }, password: string, scope?: TestScope): Promise<string>;
+  /** Shortcut for app.inject with a token and JSON body. */
+  request(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a full identity service in-process on a temporary SQLite database (or `databaseUrl`),
+ * bootstrapped like the all-in-one, listening on a free loopback port.
+ * bcrypt cost is 4 here (tests create many users); everything else is the shipped default
+ * unless overridden.
+ */
+export async function startIdentity(opts: { overrides?: Record<string, Record<string, unknown>>; databaseUrl?: string } = {}): Promise<IdentityHarness> {
+  const state = mkdtempSync(join(tmpdir(), 'nephos-test-'));
+  const config = loadConfig({
+    file: '/dev/null',
+    env: {},
+    overrides: {
+      ...opts.overrides,
+      platform: { state_dir: state, log_level: 'silent', ...opts.overrides?.platform },
+      identity: { port: 0, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
+      database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
+    },
+  });
+  const cloud = await startCloud(config, silentLogger(), { listen: false });
+  const app = cloud.identity.app;
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+
+  const request: IdentityHarness['request'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers['x-auth-token'] = o.token;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await app.inject({ method: method as never, url: path, headers, payload: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body) });
+    let body: unknown = res.body;
+    try { body = res.body ? JSON.parse(res.body) : undefined; } catch { /* not JSON */ }
+    return { status: res.statusCode, body, headers: res.headers as Record<string, unknown> };
+  };
+
+  const tokenFor: IdentityHarness['tokenFor'] = async (user, password, scope = 'unscoped') => {
+    const u = typeof user === 'string' ? { name: user, domain: { id: 'default' }, password } : { id: user.id, password };
+    let s: unknown;
+    if (scope === 'unscoped') s = 'unscoped';
+    else if ('project' in scope) s = { project: { name: scope.project, domain: { id: 'default' } } };
+    else if ('projectId' in scope) s = { project: { id: scope.projectId } };
+    else if ('domain' in scope) s = { domain: { name: scope.domain } };
+    else if ('domainId' in scope) s = { domain: { id: scope.domainId } };
+    else s = { system: { all: true } };
+    const res = await request('POST', '/v3/auth/tokens', { body: { auth: { identity: { methods: ['password'], password: { user: u } }, scope: s } } });
+    if (res.status !== 201) throw new Error(`token for ${JSON.stringify(user)} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return String(res.headers['x-subject-token']);
+  };
+
+  let admin: string | undefined;
+  return {
+    app, id: cloud.identity.identity, cloud, config, url, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
+    adminToken: async () => (admin ??= await tokenFor('admin', cloud.adminPassword, { project: 'admin' })),
+    tokenFor,
+    request,
+    close: async () => {
+      await cloud.close();
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
