@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { silentLogger } from '../../src/platform/log.js';
 import { startCloud, type Cloud } from '../../src/allinone/cloud.js';
@@ -36,21 +37,21 @@ export interface IdentityHarness {
  */
 export async function startIdentity(opts: { overrides?: Record<string, Record<string, unknown>>; databaseUrl?: string } = {}): Promise<IdentityHarness> {
   const state = mkdtempSync(join(tmpdir(), 'nephos-test-'));
+  const port = await freePort();
   const config = loadConfig({
     file: '/dev/null',
     env: {},
     overrides: {
       ...opts.overrides,
-      platform: { state_dir: state, log_level: 'silent', ...opts.overrides?.platform },
-      identity: { port: 0, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
+      platform: { state_dir: state, log_level: 'silent', public_host: '127.0.0.1', ...opts.overrides?.platform },
+      identity: { port, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
       database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
     },
   });
   const cloud = await startCloud(config, silentLogger(), { listen: false });
   const app = cloud.identity.app;
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  await app.listen({ host: '127.0.0.1', port });
+  const url = `http://127.0.0.1:${port}`;
 
   const request: IdentityHarness['request'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -87,4 +88,17 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
       rmSync(state, { recursive: true, force: true });
     },
   };
+}
+
+/** A free loopback port (the catalog must advertise the real port, so it is chosen before start). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const p = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
 }

@@ -95,9 +95,9 @@ export class TokenService implements TokenValidator {
       else payload = { kind: 'unscoped', userId, methods, expiresAt, auditIds };
     }
     const issuedAtMs = Date.now();
-    const token = this.codec.issue({ ...payload, issuedAtMs } as TokenPayload);
+    const token = this.codec.issue({ ...payload, issuedAtMs });
     try {
-      return await this.build(token, { ...payload, issuedAt: new Date(issuedAtMs), issuedAtMs } as OpenedToken, true);
+      return await this.build(token, { ...payload, issuedAt: new Date(issuedAtMs), issuedAtMs }, true);
     } catch (e) {
       if (e instanceof TokenInvalid) throw unauthorized(e.message);
       throw e;
@@ -220,7 +220,7 @@ export class TokenService implements TokenValidator {
     if (scoped && roles.length === 0) {
       throw new TokenInvalid(fresh ? `User ${p.userId} has no access to ${p.projectId ? `project ${p.projectId}` : p.domainId ? `domain ${p.domainId}` : 'the system'}.` : 'The token no longer has any role.');
     }
-    const issuedAtMs = (p as { issuedAtMs?: number }).issuedAtMs ?? p.issuedAt.getTime();
+    const issuedAtMs = p.issuedAtMs ?? p.issuedAt.getTime();
     if (!fresh && this.revocations.isRevoked({
       userId: p.userId, trustorUserId: trust?.trustorUserId, trusteeUserId: trust?.trusteeUserId, projectId: project?.id,
       domainIds: [user.domainId, project?.domainId, domain?.id].filter((x): x is string => !!x), roleIds: roles.map((r) => r.id),

@@ -1,0 +1,37 @@
+// Runs every test: lint, unit tests (beside the code), API and end-to-end suites (test/), then the
+// identity conformance subset (tempest) against a freshly started all-in-one, checked against the
+// committed baseline. `node scripts/run-tests.mjs unit` runs only the unit and API tests.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const only = process.argv[2];
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts }).status ?? 1;
+
+function testFiles(dir) {
+  const out = [];
+  let entries = [];
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p));
+    else if (e.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+let failed = 0;
+if (!only) {
+  console.log('== lint');
+  failed |= run('npx', ['eslint', '.']);
+}
+const unit = testFiles(join(root, 'dist/src'));
+const suites = only === 'unit' ? testFiles(join(root, 'dist/test/identity')) : testFiles(join(root, 'dist/test')).filter((f) => !f.includes('/conformance/'));
+console.log(`== node tests (${unit.length + suites.length} files)`);
+failed |= run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...unit, ...suites]);
+if (!only) {
+  console.log('== identity conformance (tempest subset, baseline check)');
+  failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'identity']);
+}
+process.exit(failed ? 1 : 0);

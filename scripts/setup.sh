@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Nephos needs on Debian 12 (as root), then builds it. Idempotent: installs only
+# what is missing. `--test` adds what the test suites drive: Debian's real OpenStack clients,
+# tempest, OpenLDAP's slapd and RabbitMQ tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_pkgs=(ca-certificates)
+test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils)
+pkgs=("${runtime_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  # Package scripts must not start services (slapd): tests start their own on loopback.
+  created_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created_policy=1; fi
+  trap '[[ $created_policy == 1 ]] && rm -f /usr/sbin/policy-rc.d' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: exactly the lockfile, reinstalled only when it changed.
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: building"
+npx tsc -p tsconfig.json
