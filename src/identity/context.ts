@@ -32,6 +32,12 @@ export function policyCreds(t: TokenContext): Record<string, unknown> {
     roles: t.roles.map((r) => r.name),
     is_admin_project: true,
     trust_id: t.trust?.id,
-    'token.is_admin_project': true,
+    // Keystone's rules also read the token itself, e.g. token.project.domain.id.
+    token: {
+      user: { id: t.userId, domain: { id: t.userDomainId } },
+      ...(t.project ? { project: { id: t.project.id, domain: { id: t.project.domainId } } } : {}),
+      ...(t.domain ? { domain: { id: t.domain.id } } : {}),
+      is_admin_project: true,
+    },
   };
 }

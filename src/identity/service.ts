@@ -12,6 +12,7 @@ import { TokenService } from './auth/tokens.js';
 import { TokenCodec } from './tokens/index.js';
 import { initialize as initKeys } from './tokens/key-repository.js';
 import { createIdentityApp } from './app.js';
+import { ldapPasswordCheck } from './ldap/auth.js';
 
 /** A running (or ready-to-listen) identity service. */
 export interface IdentityService {
@@ -34,6 +35,7 @@ export async function createIdentityService(cfg: Config, database: Database<Iden
   const identity = new Identity(database.db, database.engine, cfg, log.child({ service: 'identity' }), policy, notify);
   const tokens = new TokenService(identity, new TokenCodec(cfg.identity.key_repository!));
   identity.tokens = tokens;
+  tokens.externalPassword = ldapPasswordCheck(identity);
   await tokens.start();
   const app = createIdentityApp(identity);
   return { identity, tokens, app };

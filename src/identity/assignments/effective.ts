@@ -1,5 +1,6 @@
 import type { Identity } from '../identity.js';
 import { NULL_DOMAIN } from '../store/schema.js';
+import { ldapGroupIdsOf } from '../ldap/auth.js';
 
 /** A token's scope target for role computation. */
 export type RoleScope = { project: string } | { domain: string } | { system: 'all' };
@@ -33,10 +34,10 @@ export async function projectAncestors(id: Identity, projectId: string): Promise
   return out;
 }
 
-/** Group ids a user belongs to. */
+/** Group ids a user belongs to: SQL memberships, and directory groups for a user of an LDAP-backed domain. */
 export async function userGroupIds(id: Identity, userId: string): Promise<string[]> {
   const rows = await id.db.selectFrom('group_membership').select('group_id').where('user_id', '=', userId).execute();
-  return rows.map((r) => r.group_id);
+  return [...rows.map((r) => r.group_id), ...(await ldapGroupIdsOf(id, userId))];
 }
 
 /**

@@ -3,8 +3,12 @@ import { unauthorized, badRequest } from '../../platform/http/faults.js';
 import { bool, isoTime, parseJsonObject } from '../util.js';
 import { findDomainId } from './principals.js';
 
-/** Plugged in by an LDAP-backed domain: authenticates a user of that domain by bind. */
-export type ExternalPasswordCheck = (domainId: string, userRef: { id?: string; name?: string }, password: string) => Promise<string | undefined>;
+/**
+ * Plugged in by LDAP-backed domains: authenticates a user of such a domain by bind. `domainId`
+ * is undefined for a user given by id. Resolves the user id, or undefined when the user is not
+ * the backend's; throws 401 for a wrong password.
+ */
+export type ExternalPasswordCheck = (domainId: string | undefined, userRef: { id?: string; name?: string }, password: string) => Promise<string | undefined>;
 
 /**
  * The `password` method: finds the user by id or by name within a domain, enforces Keystone's
@@ -19,6 +23,10 @@ export async function authenticatePassword(id: Identity, method: unknown, extern
   let row;
   if (typeof user.id === 'string') {
     row = await id.db.selectFrom('user_account').selectAll().where('id', '=', user.id).executeTakeFirst();
+    if (!row && external) {
+      const extId = await external(undefined, { id: user.id }, password);
+      if (extId) return extId;
+    }
   } else if (typeof user.name === 'string') {
     if (!user.domain || typeof user.domain !== 'object') throw badRequest('Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
     const domainId = await findDomainId(id, user.domain);

@@ -1,6 +1,7 @@
 import type { Identity } from '../identity.js';
 import { memo } from '../assignments/effective.js';
 import { bool } from '../util.js';
+import { ldapPrincipal } from '../ldap/auth.js';
 
 /** A user as tokens need it: names for the body, flags for validity. */
 export interface Principal {
@@ -24,11 +25,11 @@ export interface ScopeTarget {
   readonly isDomain: boolean;
 }
 
-/** Loads a user (cached until the next identity write). Undefined when it does not exist. */
+/** Loads a user, SQL or LDAP (cached until the next identity write). Undefined when it does not exist. */
 export function loadPrincipal(id: Identity, userId: string): Promise<Principal | undefined> {
   return memo(id, `principal:${userId}`, async () => {
     const u = await id.db.selectFrom('user_account').select(['id', 'name', 'domain_id', 'enabled']).where('id', '=', userId).executeTakeFirst();
-    if (!u) return undefined;
+    if (!u) return ldapPrincipal(id, userId);
     const d = await id.db.selectFrom('project').select(['name', 'enabled']).where('id', '=', u.domain_id).executeTakeFirst();
     const pw = await id.db.selectFrom('user_password').select('expires_at').where('user_id', '=', userId)
       .orderBy('created_at', 'desc').limit(1).executeTakeFirst();

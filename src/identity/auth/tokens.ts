@@ -51,7 +51,8 @@ export class TokenService implements TokenValidator {
       else if (m === 'token') {
         const ref = req.identity.token as { id?: unknown } | undefined;
         if (!ref || typeof ref.id !== 'string') throw badRequest("Invalid input for field 'identity/token/id': not a string");
-        try { parent = await this.validate(ref.id); } catch { throw unauthorized(); }
+        // As Keystone: an invalid, expired or revoked token given as a method is "not found".
+        try { parent = await this.validate(ref.id); } catch { throw notFound(`Could not find token: ${ref.id.slice(0, 24)}.`); }
         if (parent.trust) throw forbidden('Trust-scoped tokens cannot be used to obtain another token.');
         if (parent.appCred) throw forbidden('Application credential tokens cannot be rescoped.');
         userId = parent.userId;

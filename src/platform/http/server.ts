@@ -28,6 +28,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     forceCloseConnections: true,
   });
   const idHeaders = ['x-openstack-request-id', ...(opts.requestIdHeaders ?? [])];
+  // Every route, for generated tests that walk the whole API.
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method: String(m), url: r.url });
+  });
+  routeTables.set(app, routes);
 
   app.addHook('onRequest', async (req, reply) => {
     for (const h of idHeaders) reply.header(h, req.id);
@@ -56,6 +62,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   });
   return app;
 }
+
+/** A registered route. */
+export interface RouteInfo { readonly method: string; readonly url: string }
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+/** The routes an API server registered (after `ready()`), e.g. to walk them with hostile input. */
+export const routesOf = (app: FastifyInstance): readonly RouteInfo[] => routeTables.get(app) ?? [];
 
 /** Maps framework errors onto faults; anything unknown is a 500 whose detail stays in the log. */
 export function toFault(err: unknown): Fault {

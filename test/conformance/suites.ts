@@ -1,0 +1,27 @@
+import type { TempestService } from './tempest-conf.js';
+
+/** What the runner needs to know about one service's tempest suite. */
+export interface Suite {
+  service: TempestService;
+  /** Regex selecting the full suite. */
+  regex: string;
+  /** File in test/conformance listing the CI subset, one test id per line. */
+  subsetFile: string;
+}
+
+/** Suites the runner knows; image/network/compute join later. */
+export const SUITES: Partial<Record<TempestService, Suite>> = {
+  identity: {
+    service: 'identity',
+    regex: '^tempest\\.api\\.identity\\.(admin\\.)?v3',
+    subsetFile: 'identity-subset.txt',
+  },
+};
+
+/** Test ids from a subset list: one per line, `#` comments and blank lines ignored. */
+export function parseTestList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l.length > 0);
+}

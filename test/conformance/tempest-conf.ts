@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** An OpenStack service tempest can test; the runner takes one at a time. */
+export type TempestService = 'identity' | 'image' | 'network' | 'compute' | 'volume' | 'object-storage';
+
+/** Everything needed to describe a cloud to tempest. */
+export interface TempestConfOptions {
+  /** The service under test; its feature group gets the defaults below. */
+  service: TempestService;
+  /** Other services that are also available (e.g. compute needs image and network). */
+  alsoAvailable?: readonly TempestService[];
+  /** Tempest workspace directory (logs and locks go inside it). */
+  workspace: string;
+  /** Keystone v3 base URL, e.g. http://127.0.0.1:5000/v3 */
+  identityUri: string;
+  admin: { username: string; password: string; projectName: string; domainName: string };
+  region?: string;
+  /** Overrides for the service's `<service>-feature-enabled` options. */
+  features?: Readonly<Record<string, boolean>>;
+  /** Extra options merged last, by section. */
+  extra?: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
+}
+
+type Ini = Record<string, Record<string, string | number | boolean>>;
+
+/** `[service_available]` flag per service; identity is always assumed by tempest. */
+const AVAILABILITY_FLAG: Record<TempestService, string | undefined> = {
+  identity: undefined,
+  image: 'glance',
+  network: 'neutron',
+  compute: 'nova',
+  volume: 'cinder',
+  'object-storage': 'swift',
+};
+
+const ALL_FLAGS = ['cinder', 'neutron', 'glance', 'swift', 'nova', 'horizon'];
+
+/** Feature defaults per service for a Nephos cloud. */
+const FEATURE_DEFAULTS: Record<TempestService, Record<string, boolean>> = {
+  identity: {
+    api_v2: false,
+    api_v2_admin: false,
+    api_v3: true,
+    security_compliance: true,
+    trust: true,
+    application_credentials: true,
+    access_rules: true,
+    project_tags: true,
+    domain_specific_drivers: true,
+  },
+  image: {},
+  network: {},
+  compute: {},
+  volume: {},
+  'object-storage': {},
+};
+
+/** Builds the tempest.conf sections for a cloud (pure; see {@link writeTempestConf}). */
+export function tempestConfSections(opts: TempestConfOptions): Ini {
+  const available = new Set([opts.service, ...(opts.alsoAvailable ?? [])].map((s) => AVAILABILITY_FLAG[s]));
+  const serviceAvailable: Record<string, boolean> = {};
+  for (const flag of ALL_FLAGS) serviceAvailable[flag] = available.has(flag);
+
+  const ini: Ini = {
+    DEFAULT: { log_file: 'tempest.log', log_dir: join(opts.workspace, 'logs') },
+    auth: {
+      use_dynamic_credentials: true,
+      create_isolated_networks: available.has('neutron'),
+      admin_username: opts.admin.username,
+      admin_password: opts.admin.password,
+      admin_project_name: opts.admin.projectName,
+      admin_domain_name: opts.admin.domainName,
+    },
+    identity: {
+      uri_v3: opts.identityUri,
+      auth_version: 'v3',
+      region: opts.region ?? 'RegionOne',
+      v3_endpoint_type: 'public',
+    },
+    'identity-feature-enabled': {},
+    oslo_concurrency: { lock_path: join(opts.workspace, 'tempest_lock') },
+    service_available: serviceAvailable,
+  };
+  const featureGroup = `${opts.service}-feature-enabled`;
+  ini[featureGroup] = { ...ini[featureGroup], ...FEATURE_DEFAULTS[opts.service], ...(opts.features ?? {}) };
+  for (const [section, values] of Object.entries(opts.extra ?? {})) ini[section] = { ...ini[section], ...values };
+  return ini;
+}
+
+/** Renders sections as INI text. */
+export function renderIni(ini: Ini): string {
+  const out: string[] = [];
+  for (const [section, values] of Object.entries(ini)) {
+    out.push(`[${section}]`);
+    for (const [key, value] of Object.entries(values)) {
+      const text = String(value);
+      if (/[\r\n]/.test(text)) throw new Error(`tempest.conf value for ${section}.${key} contains a newline`);
+      out.push(`${key} = ${text}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/**
+ * Writes a tempest.conf for the cloud to `path` (usually `<workspace>/etc/tempest.conf`) and
+ * returns its text. Every service but the ones under test is marked unavailable.
+ */
+export function writeTempestConf(path: string, opts: TempestConfOptions): string {
+  const text = renderIni(tempestConfSections(opts));
+  writeFileSync(path, text, { mode: 0o600 });
+  return text;
+}
