@@ -120,19 +120,43 @@ export function uwsgiIni(input: KeystoneConfInput): string {
  * opens SQLite transactions with a deferred BEGIN, so two worker processes that read and
  * then write conflict and SQLite fails one at once with "database is locked"; Keystone lets
  * that escape as a 500 with no body (MySQL/PostgreSQL deployments would wait on row locks).
- * The shim wraps the public WSGI app and replays such a request, with its buffered body, a
- * few times after a short random pause. Keystone's own code is not changed.
+ * The shim wraps the public WSGI app and replays such a request, with its buffered body, after
+ * a short random pause, but only while the request has committed no write yet (so a replay
+ * never repeats a delete or create). Keystone's own code is not changed.
  */
 export function sqliteShimModule(): string {
   return `"""Nephos bench peer: replay a Keystone request that failed on a locked SQLite database."""
 import io
 import random
+import threading
 import time
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 import keystone.server.wsgi as _ks_wsgi
 
 _ATTEMPTS = 8
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _original = _ks_wsgi.initialize_public_application
+_request = threading.local()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_write(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith(_WRITES):
+        conn.info["peer_wrote"] = True
+
+
+@event.listens_for(Engine, "commit")
+def _count_write_commit(conn):
+    if conn.info.pop("peer_wrote", False):
+        _request.committed_writes = getattr(_request, "committed_writes", 0) + 1
+
+
+@event.listens_for(Engine, "rollback")
+def _forget_write(conn):
+    conn.info.pop("peer_wrote", None)
 
 
 def _retrying(app):
@@ -145,10 +169,12 @@ def _retrying(app):
         for attempt in range(_ATTEMPTS):
             env = dict(environ)
             env["wsgi.input"] = io.BytesIO(body)
+            _request.committed_writes = 0
             try:
                 return app(env, start_response)
             except Exception as exc:  # noqa: BLE001 - only the lock error is retried
-                if "database is locked" not in str(exc) or attempt == _ATTEMPTS - 1:
+                locked = "database is locked" in str(exc)
+                if not locked or _request.committed_writes or attempt == _ATTEMPTS - 1:
                     raise
                 time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
     return application

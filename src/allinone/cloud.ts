@@ -5,11 +5,14 @@ import { openDatabase, type Database } from '../platform/db/connect.js';
 import { createIdentityService, type IdentityService } from '../identity/service.js';
 import { bootstrapIdentity, type CatalogService } from '../identity/bootstrap.js';
 import { persistentSecret } from './secrets.js';
+import { createBus, type Bus } from '../platform/bus/index.js';
 
 /** The all-in-one cloud: every service of this build in one process. */
 export interface Cloud {
   readonly config: Config;
   readonly identity: IdentityService;
+  /** The message bus (in-process, or RabbitMQ when bus.url says amqp://). */
+  readonly bus: Bus;
   /** Public URLs of the running services (what the catalog advertises). */
   readonly services: readonly CatalogService[];
   readonly adminPassword: string;
@@ -41,23 +44,33 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
   mkdirSync(cfg.platform.state_dir, { recursive: true, mode: 0o700 });
   const database: Database = await openDatabase(cfg.database.url!);
   let identity: IdentityService | undefined;
+  let bus: Bus | undefined;
   try {
-    identity = await createIdentityService(cfg, database, log);
+    bus = await createBus(cfg.bus.url ?? undefined, { logger: log.child({ component: 'bus' }), publisherId: 'identity' });
+    const notifier = bus;
+    // Notifications are best effort: an unreachable broker never fails an API call.
+    const notify = (eventType: string, payload: Record<string, unknown>) => {
+      notifier.notify(eventType, payload).catch((err) => log.warn({ err, eventType }, 'notification not sent'));
+    };
+    identity = await createIdentityService(cfg, database, log, notify);
     const passwords = cloudPasswords(cfg);
     const services = runningServices(cfg);
     await bootstrapIdentity(identity.identity, { adminPassword: passwords.admin, demoPassword: passwords.demo, region: REGION, services });
     if (opts.listen !== false) await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
     log.info({ services: services.map((s) => s.url) }, 'cloud started');
     const svc = identity;
+    const openBus = bus;
     return {
-      config: cfg, identity: svc, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
+      config: cfg, identity: svc, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
       close: async () => {
         await svc.app.close();
+        await openBus.close();
         await database.close();
       },
     };
   } catch (err) {
     await identity?.app.close().catch(() => undefined);
+    await bus?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
   }

@@ -6,7 +6,7 @@
  *   node dist/test/conformance/ci.js identity            # CI subset, checked against the baseline
  *   node dist/test/conformance/ci.js identity --full     # all 138 identity v3 tests
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startIdentity } from '../lib/identity-harness.js';
@@ -30,8 +30,9 @@ async function main(): Promise<number> {
     const runner = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
     const args = [runner, service, '--url', `${h.url}/v3`, '--admin-password', h.adminPassword, '--concurrency', '4',
       ...(full ? ['--full'] : ['--baseline-check']), ...rest.filter((a) => a !== '--full')];
-    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
-    return r.status ?? 1;
+    // Asynchronously: the identity service answers tempest from this very process.
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await h.close();
   }

@@ -31,7 +31,9 @@ before(async () => {
     users: [
       { cn: 'alice', sn: 'alice', password: 'alice-secret', mail: 'alice@nephos.test', description: 'Alice from LDAP' },
       { cn: 'bob', sn: 'bob', password: 'bob-secret' },
-      { cn: 'carol', sn: 'carol', password: 'carol-secret' },
+      { cn: 'carol', sn: 'carol', password: 'carol-secret', attributes: { employeeType: 'TRUE' } },
+      // Disabled through the configured enabled attribute (Keystone's user_enabled_attribute).
+      { cn: 'dave', sn: 'dave', password: 'dave-secret', attributes: { employeeType: 'FALSE' } },
     ],
     groups: [
       { cn: 'devs', description: 'Developers', members: ['alice', 'carol'] },
@@ -49,6 +51,7 @@ before(async () => {
       ldap: {
         url: slapd.url, user: slapd.serviceDn, password: slapd.servicePassword, suffix: slapd.suffix,
         user_tree_dn: slapd.usersDn, group_tree_dn: slapd.groupsDn, group_name_attribute: 'cn', use_tls: false,
+        user_enabled_attribute: 'employeeType', page_size: 2,
       },
     },
   });
@@ -69,12 +72,12 @@ after(async () => {
 test('directory users and groups are listed with Keystone public ids', { timeout: 30_000 }, async () => {
   const users = await call('GET', `/v3/users?domain_id=${domainId}`);
   assert.equal(users.status, 200);
-  assert.deepEqual(names(users.body.users), ['alice', 'bob', 'carol']);
+  assert.deepEqual(names(users.body.users), ['alice', 'bob', 'carol', 'dave']);
   for (const u of users.body.users) {
     ids[u.name] = u.id;
     assert.equal(u.id, keystoneId('user', u.name));
     assert.equal(u.domain_id, domainId);
-    assert.equal(u.enabled, true);
+    assert.equal(u.enabled, u.name !== 'dave', u.name);
     assert.equal(u.password_expires_at, null);
     assert.match(u.links.self, new RegExp(`/v3/users/${u.id}$`));
   }
@@ -90,6 +93,7 @@ test('directory users and groups are listed with Keystone public ids', { timeout
   // Filters, and no directory users in the SQL default listing.
   assert.deepEqual(names((await call('GET', `/v3/users?domain_id=${domainId}&name=bob`)).body.users), ['bob']);
   assert.deepEqual(names((await call('GET', `/v3/users?domain_id=${domainId}&name__startswith=ca`)).body.users), ['carol']);
+  assert.deepEqual(names((await call('GET', `/v3/users?domain_id=${domainId}&enabled=false`)).body.users), ['dave']);
   assert.ok(!(await call('GET', '/v3/users')).body.users.some((u: { id: string }) => u.id === ids.alice));
   assert.equal((await call('GET', `/v3/users/${'0'.repeat(64)}`)).status, 404);
 
@@ -131,6 +135,8 @@ test('an LDAP user gets a token by name or id; wrong, empty or unknown passwords
   // An empty password would be an anonymous bind, which LDAP accepts: it must never authenticate.
   assert.equal((await passwordToken({ name: 'alice', domain: { name: 'ldapdom' } }, '')).status, 401);
   assert.equal((await passwordToken({ name: 'nobody', domain: { name: 'ldapdom' } }, 'x')).status, 401);
+  // A disabled directory user cannot get a token even with the right password.
+  assert.equal((await passwordToken({ name: 'dave', domain: { name: 'ldapdom' } }, 'dave-secret')).status, 401);
   // A directory user is not a user of the SQL Default domain.
   assert.equal((await passwordToken({ name: 'alice', domain: { id: 'default' } }, 'alice-secret')).status, 401);
 });
@@ -194,7 +200,7 @@ test('writes to the LDAP domain are refused as Keystone refuses them on a read-o
     assert.equal(r.status, 403, `${what}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.error.message, 'LDAP does not support write operations', what);
   };
-  readOnly(await call('POST', '/v3/users', { user: { name: 'dave', domain_id: domainId, password: 'dave-secret' } }), 'create user');
+  readOnly(await call('POST', '/v3/users', { user: { name: 'erin', domain_id: domainId, password: 'erin-secret' } }), 'create user');
   readOnly(await call('PATCH', `/v3/users/${ids.alice}`, { user: { description: 'x' } }), 'update user');
   readOnly(await call('DELETE', `/v3/users/${ids.alice}`), 'delete user');
   readOnly(await call('POST', '/v3/groups', { group: { name: 'g', domain_id: domainId } }), 'create group');
@@ -210,7 +216,34 @@ test('writes to the LDAP domain are refused as Keystone refuses them on a read-o
   assert.equal((await pw('wrong')).status, 401);
   readOnly(await pw('carol-secret'), 'change password');
   assert.equal((await passwordToken({ id: ids.carol }, 'carol-secret')).status, 201, 'password unchanged');
-  assert.deepEqual(names((await call('GET', `/v3/users?domain_id=${domainId}`)).body.users), ['alice', 'bob', 'carol']);
+  assert.deepEqual(names((await call('GET', `/v3/users?domain_id=${domainId}`)).body.users), ['alice', 'bob', 'carol', 'dave']);
+});
+
+test('a second domain on the same directory: its own public ids, user_filter applies, deletion drops its mappings', { timeout: 30_000 }, async () => {
+  const d = await call('POST', '/v3/domains', { domain: { name: 'ldapdom2' } });
+  assert.equal(d.status, 201);
+  const other = d.body.domain.id;
+  const cfg = await call('PUT', `/v3/domains/${other}/config`, {
+    config: {
+      identity: { driver: 'ldap' },
+      ldap: { url: slapd.url, user: slapd.serviceDn, password: slapd.servicePassword, suffix: slapd.suffix, user_filter: '(mail=*)' },
+    },
+  });
+  assert.equal(cfg.status, 201);
+  const users = (await call('GET', `/v3/users?domain_id=${other}`)).body.users;
+  assert.deepEqual(names(users), ['alice']);
+  assert.notEqual(users[0].id, ids.alice);
+  assert.equal(users[0].id, createHash('sha256').update(`${other}useralice`).digest('hex'));
+  // Keystone's default group tree (ou=UserGroups) does not exist in this directory.
+  assert.deepEqual((await call('GET', `/v3/groups?domain_id=${other}`)).body.groups, []);
+  assert.equal((await passwordToken({ name: 'alice', domain: { name: 'ldapdom2' } }, 'alice-secret')).status, 201);
+  assert.equal((await passwordToken({ name: 'bob', domain: { name: 'ldapdom2' } }, 'bob-secret')).status, 401, 'filtered out');
+
+  assert.equal((await call('PATCH', `/v3/domains/${other}`, { domain: { enabled: false } })).status, 200);
+  assert.equal((await call('DELETE', `/v3/domains/${other}`)).status, 204);
+  const left = await h.id.db.selectFrom('id_mapping').select('public_id').where('domain_id', '=', other).execute();
+  assert.deepEqual(left, []);
+  assert.equal((await call('GET', `/v3/users/${users[0].id}`)).status, 404);
 });
 
 test('token validation of LDAP users is served from cache, not the directory', { timeout: 30_000 }, async () => {

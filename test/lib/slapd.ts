@@ -18,6 +18,8 @@ export interface SeedUser {
   readonly password: string;
   readonly mail?: string;
   readonly description?: string;
+  /** Further inetOrgPerson attributes (e.g. employeeType). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** A group entry to seed under ou=Groups (groupOfNames); members are user cns. */
@@ -70,6 +72,7 @@ function seedLdif(serviceDn: string, servicePassword: string, users: readonly Se
     const attrs: [string, string][] = [['objectClass', 'inetOrgPerson'], ['cn', u.cn], ['sn', u.sn], ['userPassword', ssha(u.password)]];
     if (u.mail) attrs.push(['mail', u.mail]);
     if (u.description) attrs.push(['description', u.description]);
+    for (const [k, v] of Object.entries(u.attributes ?? {})) attrs.push([k, v]);
     out += entry(userDn(u.cn), attrs);
   }
   for (const g of groups) {

@@ -233,19 +233,22 @@ export class AmqpConnection {
 
   private async open(): Promise<Link> {
     const conn = await amqp.connect(this.url, { clientProperties: { connection_name: this.opts.connectionName } });
+    // At once: an 'error' event without a listener would crash the process.
+    conn.on('error', (err: Error) => this.opts.logger?.warn({ err: err.message }, 'bus: connection error'));
     try {
+      const logChannelError = (err: Error): void => this.opts.logger?.warn({ err: err.message }, 'bus: channel error');
       const pub = await conn.createConfirmChannel();
+      pub.on('error', logChannelError);
       const sub = await conn.createChannel();
+      sub.on('error', logChannelError);
       await sub.prefetch(this.opts.prefetch);
       // A fresh name each time: the broker may not yet have dropped the old exclusive queue.
       const replyQueue = `reply_${randomUUID().replace(/-/g, '')}`;
       const link: Link = { id: this.nextId++, conn, pub, sub, replyQueue, alive: true, declared: new Set(), returned: new Set() };
       const lost = (reason: unknown): void => this.drop(link, reason);
-      conn.on('error', (err: Error) => this.opts.logger?.warn({ err: err.message }, 'bus: connection error'));
       conn.on('close', (err?: Error) => lost(err ?? new Error('connection closed')));
       conn.on('blocked', (reason: string) => this.opts.logger?.warn({ reason }, 'bus: RabbitMQ blocked publishing'));
       for (const ch of [pub, sub]) {
-        ch.on('error', (err: Error) => this.opts.logger?.warn({ err: err.message }, 'bus: channel error'));
         ch.on('close', () => lost(new Error('channel closed')));
       }
       pub.on('return', (msg) => {

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { readBaseline, baselineFor } from './baseline.js';
+import { conformanceFile } from './repo-root.js';
+import { parseTestList, SUITES } from './suites.js';
+
+test('parseTestList drops comments and blank lines', () => {
+  assert.deepEqual(parseTestList('# c\n\na.b.C.test_x[id-1]  # why\n  a.b.C.test_y\n'), ['a.b.C.test_x[id-1]', 'a.b.C.test_y']);
+});
+
+test('the identity subset: ~40 exact ids, all inside the full regex, spread over the test files', () => {
+  const suite = SUITES.identity;
+  assert.ok(suite);
+  const ids = parseTestList(readFileSync(conformanceFile(suite.subsetFile), 'utf8'));
+  assert.ok(ids.length >= 35 && ids.length <= 50, `${ids.length} ids`);
+  assert.equal(new Set(ids).size, ids.length, 'no duplicates');
+  const re = new RegExp(suite.regex);
+  for (const id of ids) {
+    assert.match(id, re);
+    assert.match(id, /\[id-[0-9a-f-]{36}[^\]]*\]$/, `${id} is a full stestr id`);
+  }
+  const files = new Set(ids.map((id) => id.split('.').slice(0, -2).join('.')));
+  assert.ok(files.size >= 30, `${files.size} test files covered`);
+});
+
+test('baseline.json has identity full/subset minimums', () => {
+  const b = readBaseline(conformanceFile('baseline.json'));
+  assert.equal(typeof baselineFor(b, 'identity', 'full'), 'number');
+  assert.equal(typeof baselineFor(b, 'identity', 'subset'), 'number');
+  assert.equal(baselineFor(b, 'nothing', 'full'), 0);
+});
