@@ -120,13 +120,17 @@ export function uwsgiIni(input: KeystoneConfInput): string {
  * opens SQLite transactions with a deferred BEGIN, so two worker processes that read and
  * then write conflict and SQLite fails one at once with "database is locked"; Keystone lets
  * that escape as a 500 with no body (MySQL/PostgreSQL deployments would wait on row locks).
- * The shim wraps the public WSGI app and replays such a request, with its buffered body, after
- * a short random pause, but only while the request has committed no write yet (so a replay
- * never repeats a delete or create). Keystone's own code is not changed.
+ * The shim wraps the public WSGI app: requests that write (POST/PUT/PATCH/DELETE, except
+ * POST /v3/auth/tokens, which only reads) take a workdir file lock so writers never overlap,
+ * while reads and token issue stay concurrent; a request that still hits the lock error is
+ * replayed with its buffered body, but only while it has committed no write (a replay never
+ * repeats a create or delete). Keystone's own code is not changed.
  */
 export function sqliteShimModule(): string {
   return `"""Nephos bench peer: replay a Keystone request that failed on a locked SQLite database."""
+import fcntl
 import io
+import os
 import random
 import threading
 import time
@@ -139,6 +143,7 @@ import keystone.server.wsgi as _ks_wsgi
 _ATTEMPTS = 8
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _original = _ks_wsgi.initialize_public_application
+_LOCK_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer-write.lock")
 _request = threading.local()
 
 
@@ -159,25 +164,43 @@ def _forget_write(conn):
     conn.info.pop("peer_wrote", None)
 
 
+def _writes(environ):
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method == "POST" and environ.get("PATH_INFO", "").rstrip("/").endswith("/auth/tokens"):
+        return False
+    return method in ("POST", "PUT", "PATCH", "DELETE")
+
+
 def _retrying(app):
     def application(environ, start_response):
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        for attempt in range(_ATTEMPTS):
-            env = dict(environ)
-            env["wsgi.input"] = io.BytesIO(body)
-            _request.committed_writes = 0
+        if not _writes(environ):
+            return _replaying(app, environ, start_response)
+        with open(_LOCK_PATH, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return app(env, start_response)
-            except Exception as exc:  # noqa: BLE001 - only the lock error is retried
-                locked = "database is locked" in str(exc)
-                if not locked or _request.committed_writes or attempt == _ATTEMPTS - 1:
-                    raise
-                time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+                return _replaying(app, environ, start_response)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
     return application
+
+
+def _replaying(app, environ, start_response):
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    for attempt in range(_ATTEMPTS):
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        _request.committed_writes = 0
+        try:
+            return app(env, start_response)
+        except Exception as exc:  # noqa: BLE001 - only the lock error is retried
+            locked = "database is locked" in str(exc)
+            if not locked or _request.committed_writes or attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
 
 
 def initialize_public_application(*args, **kwargs):
