@@ -27,7 +27,7 @@ if (!only) {
   failed |= run('npx', ['eslint', '.']);
 }
 const unit = testFiles(join(root, 'dist/src'));
-const suites = only === 'unit' ? testFiles(join(root, 'dist/test/identity')) : testFiles(join(root, 'dist/test')).filter((f) => !f.includes('/conformance/'));
+const suites = only === 'unit' ? testFiles(join(root, 'dist/test/identity')) : [...testFiles(join(root, 'dist/test')), ...testFiles(join(root, 'dist/bench'))];
 console.log(`== node tests (${unit.length + suites.length} files)`);
 failed |= run(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...unit, ...suites]);
 if (!only) {

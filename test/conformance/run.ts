@@ -17,11 +17,11 @@
  *     --admin-password "$KEYSTONE_PEER_PASSWORD" --feature security_compliance=false
  *   kill $PEER; wait $PEER
  *
- * Result (tempest 33): `identity: 133 passed, 1 failed, 4 skipped` in 3.5 min. The 4 skips are the
+ * Result (tempest 33): `identity: 133 passed, 1 failed, 4 skipped` in 2-4 min. The 4 skips are the
  * security-compliance tests (the peer's defaults lack those settings); the failure is
  * test_credentials_create_get_update_delete: tempest 33 sends project_id/type on credential
  * update, which Keystone 22's schema rejects (400). The subset (no --full) gives 40 passed, 1 skipped
- * in about 1 min.
+ * in 1-2 min.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

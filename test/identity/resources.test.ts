@@ -124,7 +124,7 @@ describe('domain validation and cascade', () => {
   });
 
   // Keystone's get_domain rule checks token.project.domain.id, so the policy credentials must carry the token.
-  it('a member can show the domain of their project', { todo: 'needs `token` in policyCreds (src/identity/context.ts)' }, async () => {
+  it('a member can show the domain of their project', async () => {
     const demo = await h.tokenFor('demo', h.demoPassword, { project: 'demo' });
     assert.equal((await req('GET', '/v3/domains/default', undefined, demo)).status, 200);
   });
