@@ -74,14 +74,17 @@ async function identity(argv: string[]): Promise<number> {
     console.log(`nephos:   ${nephosTarget.url}${selfTest ? ' (the keystone peer itself)' : ''}`);
     console.log(`keystone: ${peer.url} (uwsgi 2 workers, bcrypt rounds ${rounds}, memcached ${!values['no-memcached']})`);
     console.log(`load:     concurrency ${load.concurrency}, ${load.durationMs / 1000} s per operation`);
+    const nephosPid = values['nephos-pid'] ? Number(values['nephos-pid']) : undefined;
+    const idleRss = nephosPid ? rssKiB(nephosPid) : undefined;
     const nephos = await benchIdentityTarget(nephosTarget, load);
     const keystone = await benchIdentityTarget(keystoneTarget, load);
     console.log('');
     console.log(formatIdentityTable(nephos, keystone));
     console.log('');
-    if (values['nephos-pid']) {
-      const rss = rssKiB(Number(values['nephos-pid']));
-      console.log(`nephos RSS (pid ${values['nephos-pid']}): ${rss === undefined ? 'unreadable' : mib(rss)}`);
+    if (nephosPid) {
+      const rss = rssKiB(nephosPid);
+      const show = (k: number | undefined) => (k === undefined ? 'unreadable' : mib(k));
+      console.log(`nephos RSS (pid ${nephosPid}): idle before the load ${show(idleRss)}, after it ${show(rss)}`);
     }
     console.log(`keystone peer RSS (uwsgi master+workers+router, memcached): ${mib(treeRssKiB(peer.pids))}`);
     return 0;

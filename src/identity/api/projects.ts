@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Identity } from '../identity.js';
+import { memo } from '../assignments/effective.js';
 import type { TokenContext } from '../context.js';
 import { badRequest, notFound } from '../../platform/http/faults.js';
 import { DOMAIN_ROOT, type ProjectRow } from '../store/schema.js';
@@ -90,7 +91,9 @@ export function register(app: FastifyInstance, id: Identity): void {
     if ('name' in q) query = query.where('name', '=', q.name);
     if ('parent_id' in q) query = query.where('parent_id', '=', q.parent_id);
     if ('enabled' in q) query = query.where('enabled', '=', filterBool(q.enabled) ? 1 : 0);
-    let rows = await query.orderBy('name').execute();
+    // Lists are read far more often than projects change: cached until the next identity write.
+    const key = `projects:list:${JSON.stringify([q.is_domain, q.domain_id, q.name, q.parent_id, q.enabled])}`;
+    let rows = await memo(id, key, () => query.orderBy('name').execute());
     if (ctx.domain) rows = rows.filter((r) => r.domain_id === ctx.domain!.id);
     if (hasTagFilters(q)) {
       const tags = await tagsOf(id.db, rows.map((r) => r.id));

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Identity } from '../identity.js';
+import { memo } from '../assignments/effective.js';
 import type { ProjectRow } from '../store/schema.js';
 import { projectRef, withLink } from './entity.js';
 import { policyTarget } from './policy-target.js';
@@ -7,7 +8,8 @@ import { loadProject, projectTags, tagsOf } from './project-store.js';
 
 /** Renders project rows (with their tags and self links) for a response. */
 export async function renderProjects(id: Identity, req: FastifyRequest, rows: ProjectRow[]): Promise<Record<string, unknown>[]> {
-  const tags = await tagsOf(id.db, rows.map((r) => r.id));
+  const ids = rows.map((r) => r.id);
+  const tags = await memo(id, `project-tags:${ids.join(',')}`, () => tagsOf(id.db, ids));
   return rows.map((r) => withLink(req, 'projects', projectRef(r, tags.get(r.id) ?? [])));
 }
 
