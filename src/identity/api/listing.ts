@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { queryBool } from '../util.js';
 
 /** The absolute URL of the request's path (without query), for `links.self`. */
 export function selfUrl(req: FastifyRequest): string {
@@ -35,7 +36,7 @@ export function applyFilters<T extends Row>(items: T[], query: Record<string, un
     const val = String(Array.isArray(rawVal) ? rawVal[0] : rawVal);
     out = out.filter((it) => {
       const have = it[attr];
-      if (typeof have === 'boolean') return have === !['0', 'false', 'no', 'off'].includes(val.toLowerCase());
+      if (typeof have === 'boolean') return have === queryBool(val);
       if (have === null || have === undefined) return op === 'equals' && (val === '' || val === 'None') ? true : false;
       const h = String(have);
       switch (op) {

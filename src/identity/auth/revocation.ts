@@ -58,13 +58,6 @@ export class RevocationList {
     if (row.revoked_at > this.#lastRevokedAt) this.#lastRevokedAt = row.revoked_at;
   }
 
-  /** Drops events older than any token could be (called rarely). */
-  async prune(olderThan: Date): Promise<void> {
-    const cut = olderThan.toISOString();
-    await this.db.deleteFrom('revocation_event').where('issued_before', '<', cut).execute();
-    this.#events = this.#events.filter((e) => e.row.issued_before >= cut);
-  }
-
   /** True when some event revokes the token: every non-null field matches and it was issued before. */
   isRevoked(t: RevocableToken): boolean {
     for (const { row: e, issuedBeforeMs } of this.#events) {

@@ -8,7 +8,8 @@ import { bool, isoTime } from '../util.js';
 import { loadPrincipal, loadScopeTarget, findDomainId } from './principals.js';
 import { authenticatePassword, type ExternalPasswordCheck } from './password.js';
 import { RevocationList } from './revocation.js';
-import { verifyApplicationCredential } from '../app-creds/verify.js';
+import { verifyApplicationCredential, appCredRolesStillHeld } from '../app-creds/verify.js';
+import { findAppCred } from '../app-creds/store.js';
 import { getUsableTrust, consumeTrustUse } from '../trusts/usable.js';
 
 /** The parsed `auth` request body, reduced to what issuing needs. */
@@ -198,15 +199,10 @@ export class TokenService implements TokenValidator {
       trust = { id: row.id, trustorUserId: row.trustor_user_id, trusteeUserId: row.trustee_user_id, impersonation: bool(row.impersonation) };
       roles = trustRoles;
     } else if (p.kind === 'app_cred' && p.appCredId) {
-      const ac = await this.id.db.selectFrom('app_credential').selectAll().where('id', '=', p.appCredId).executeTakeFirst();
+      const ac = await findAppCred(this.id, p.appCredId);
       if (!ac) throw new TokenInvalid('The application credential is gone.');
-      const held = await effectiveRoles(this.id, p.userId, { project: ac.project_id ?? '' });
-      const acRoles = await this.id.db.selectFrom('app_credential_role').select('role_id').where('application_credential_id', '=', ac.id).execute();
-      const wanted = new Set(acRoles.map((r) => r.role_id));
-      roles = held.filter((r) => wanted.has(r.id));
-      const rules = await this.id.db.selectFrom('app_credential_access_rule as l').innerJoin('access_rule as r', 'r.id', 'l.access_rule_id')
-        .select(['r.id', 'r.service', 'r.path', 'r.method']).where('l.application_credential_id', '=', ac.id).execute();
-      appCred = { id: ac.id, name: ac.name, unrestricted: bool(ac.unrestricted), accessRules: rules.length ? rules : undefined };
+      roles = await appCredRolesStillHeld(this.id, ac);
+      appCred = { id: ac.row.id, name: ac.row.name, unrestricted: bool(ac.row.unrestricted), accessRules: ac.accessRules.length ? ac.accessRules : undefined };
     } else if (p.kind === 'project' && project) {
       roles = await effectiveRoles(this.id, p.userId, project.isDomain ? { domain: project.id } : { project: project.id });
     } else if (p.kind === 'domain' && p.domainId) {
@@ -248,11 +244,6 @@ export class TokenService implements TokenValidator {
   /** Revokes one token by its audit id (DELETE /v3/auth/tokens). */
   async revokeToken(ctx: TokenContext): Promise<void> {
     await this.id.revoke({ audit_id: ctx.auditIds[0] });
-  }
-
-  /** A TokenInvalid for a subject token becomes Keystone's 404. */
-  static notFound(token: string): Error {
-    return notFound(`Could not find token: ${token.slice(0, 16)}…`);
   }
 }
 
