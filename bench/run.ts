@@ -5,6 +5,7 @@
  *        [--nephos-pid PID] [--peer-port 35357] [--bcrypt-rounds 12] [--no-memcached]
  *        [--seconds N (env BENCH_SECONDS, default 10)] [--concurrency 4]
  *   node dist/bench/run.js keystone-peer [--port 35357] [--bcrypt-rounds 12] [--write-env FILE]
+ *   node dist/bench/run.js image [--size-mib 1024] [--runs 3] [--dd-runs 3] [--hash-runs 3] [--client curl|node] [--no-nephos] [--no-glance] [--quiet-busy 0.3] [--quiet-wait 60]
  *
  * `identity` starts a Keystone peer, measures Nephos (default http://127.0.0.1:5000/v3, which must
  * already be up) and the peer, prints the table and stops the peer. `--nephos-url peer` measures
@@ -17,12 +18,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cloudPassword } from '../test/conformance/clouds.js';
 import { benchIdentityTarget, formatIdentityTable } from './identity.js';
+import { imageBenchMain } from './image.js';
 import type { IdentityTarget } from './identity.js';
 import { rssKiB, treeRssKiB } from './lib/rss.js';
 import { startKeystonePeer } from './peers/keystone.js';
 import type { KeystonePeer } from './peers/keystone.js';
 
-const USAGE = 'usage: run.js identity [options] | run.js keystone-peer [options]  (see bench/run.ts)';
+const USAGE = 'usage: run.js identity [options] | run.js keystone-peer [options] | run.js image [options]  (see bench/run.ts, bench/image.ts)';
 
 async function withPeer<T>(port: number, rounds: number, memcached: boolean, fn: (peer: KeystonePeer) => Promise<T>): Promise<T> {
   const workdir = mkdtempSync(join(tmpdir(), 'keystone-peer-'));
@@ -118,6 +120,7 @@ async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'identity') return identity(rest);
   if (command === 'keystone-peer') return keystonePeer(rest);
+  if (command === 'image') return imageBenchMain(rest);
   console.error(USAGE);
   return 2;
 }

@@ -1,6 +1,6 @@
 // Runs every test: lint, unit tests (beside the code), API and end-to-end suites (test/), then the
-// identity conformance subset (tempest) against a freshly started all-in-one, checked against the
-// committed baseline. `node scripts/run-tests.mjs unit` runs only the unit and API tests.
+// identity conformance subset and the whole image suite (tempest) against a freshly started
+// all-in-one, checked against the committed baselines. `node scripts/run-tests.mjs unit` runs only the unit and API tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,5 +33,7 @@ failed |= run(process.execPath, ['--test', '--test-concurrency=2', '--test-repor
 if (!only) {
   console.log('== identity conformance (tempest subset, baseline check)');
   failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'identity']);
+  console.log('== image conformance (all tempest image v2 tests, baseline check)');
+  failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'image', '--full']);
 }
 process.exit(failed ? 1 : 0);

@@ -5,7 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runtime_pkgs=(ca-certificates)
+# qemu-utils: image inspection/conversion; qemu-system-x86: VMs; busybox-static, dropbear-bin,
+# cpio: the Nephos guest image is built from them (its kernel is downloaded, not installed);
+# syslinux, syslinux-common, mtools, dosfstools: its bootable disk (built without mounting);
+# genisoimage: config drives (ISO 9660, label config-2).
+runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio
+  syslinux syslinux-common mtools dosfstools genisoimage)
 test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils)
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")

@@ -6,11 +6,15 @@ import { createIdentityService, type IdentityService } from '../identity/service
 import { bootstrapIdentity, type CatalogService } from '../identity/bootstrap.js';
 import { persistentSecret } from './secrets.js';
 import { createBus, type Bus } from '../platform/bus/index.js';
+import { inProcessValidator } from '../platform/auth/index.js';
+import { createImageService, type ImageService } from '../image/service.js';
+import { uploadGuestImages } from '../image/guest-upload.js';
 
 /** The all-in-one cloud: every service of this build in one process. */
 export interface Cloud {
   readonly config: Config;
   readonly identity: IdentityService;
+  readonly image: ImageService;
   /** The message bus (in-process, or RabbitMQ when bus.url says amqp://). */
   readonly bus: Bus;
   /** Public URLs of the running services (what the catalog advertises). */
@@ -25,7 +29,11 @@ export const REGION = 'RegionOne';
 /** Catalog entries for the services this process runs. */
 export function runningServices(cfg: Config): CatalogService[] {
   const host = cfg.platform.public_host;
-  return [{ type: 'identity', name: 'keystone', url: `http://${host}:${cfg.identity.port}/v3`, description: 'Nephos identity' }];
+  return [
+    { type: 'identity', name: 'keystone', url: `http://${host}:${cfg.identity.port}/v3`, description: 'Nephos identity' },
+    // Glance's catalog URL has no version suffix: clients discover /v2 from the version document.
+    { type: 'image', name: 'glance', url: `http://${host}:${cfg.image.port}`, description: 'Nephos image' },
+  ];
 }
 
 /** The admin and demo passwords (configured, or generated once into the state directory). */
@@ -36,6 +44,11 @@ export function cloudPasswords(cfg: Config): { admin: string; demo: string } {
   };
 }
 
+/** Passwords of the service users (one per service, generated once into the state directory). */
+export function serviceUserPasswords(cfg: Config): Record<string, string> {
+  return { glance: persistentSecret(cfg.platform.state_dir, 'glance-password', null) };
+}
+
 /**
  * Opens the database, migrates, builds every service, bootstraps (idempotent) and, unless
  * `listen` is false, starts the APIs on their ports.
@@ -44,6 +57,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
   mkdirSync(cfg.platform.state_dir, { recursive: true, mode: 0o700 });
   const database: Database = await openDatabase(cfg.database.url!);
   let identity: IdentityService | undefined;
+  let image: ImageService | undefined;
   let bus: Bus | undefined;
   try {
     bus = await createBus(cfg.bus.url ?? undefined, { logger: log.child({ component: 'bus' }), publisherId: 'identity' });
@@ -55,20 +69,37 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
     identity = await createIdentityService(cfg, database, log, notify);
     const passwords = cloudPasswords(cfg);
     const services = runningServices(cfg);
-    await bootstrapIdentity(identity.identity, { adminPassword: passwords.admin, demoPassword: passwords.demo, region: REGION, services });
-    if (opts.listen !== false) await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
+    const boot = await bootstrapIdentity(identity.identity, {
+      adminPassword: passwords.admin, demoPassword: passwords.demo, region: REGION, services, serviceUsers: serviceUserPasswords(cfg),
+    });
+    const identityUri = services.find((s) => s.type === 'identity')!.url;
+    image = await createImageService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
+    if (opts.listen !== false) {
+      await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
+      await image.app.listen({ host: cfg.platform.bind_host, port: cfg.image.port });
+    }
     log.info({ services: services.map((s) => s.url) }, 'cloud started');
     const svc = identity;
+    const img = image;
     const openBus = bus;
+    // First start: the Nephos guest images, built and uploaded in the background (idempotent by name).
+    const stopGuestUpload = new AbortController();
+    if (opts.listen !== false && cfg.image.upload_guest) {
+      uploadGuestImages(img.ctx, { ownerProjectId: boot.adminProjectId, signal: stopGuestUpload.signal })
+        .catch((err: unknown) => { if (!stopGuestUpload.signal.aborted) log.warn({ err }, 'nephos-guest images not uploaded'); });
+    }
     return {
-      config: cfg, identity: svc, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
+      config: cfg, identity: svc, image: img, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
       close: async () => {
+        stopGuestUpload.abort();
+        await img.close();
         await svc.app.close();
         await openBus.close();
         await database.close();
       },
     };
   } catch (err) {
+    await image?.close().catch(() => undefined);
     await identity?.app.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
     await database.close().catch(() => undefined);

@@ -9,7 +9,9 @@ import { openDatabase } from '../platform/db/connect.js';
 import { startCloud, cloudPasswords, runningServices, REGION } from '../allinone/cloud.js';
 import { mergeCloudsYaml, defaultCloudsYaml } from '../allinone/clouds-yaml.js';
 import { migrateIdentity } from '../identity/service.js';
+import { migrateImage } from '../image/service.js';
 import { rotate, initialize } from '../identity/tokens/key-repository.js';
+import { imageBuildCommand } from '../guest/cli.js';
 
 const usage = `nephos — an OpenStack-compatible cloud
 
@@ -20,6 +22,7 @@ const usage = `nephos — an OpenStack-compatible cloud
   nephos config show          the effective configuration (secrets masked)
   nephos db sync              apply database migrations
   nephos identity rotate-keys rotate the token key repository
+  nephos image build [--out DIR]  build the Nephos guest image (default DIR: <state_dir>/guest)
 `;
 
 const pidFile = (cfg: Config) => join(cfg.platform.state_dir, 'nephos.pid');
@@ -160,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'sync') break;
       const database = await openDatabase(cfg.database.url!);
       try {
-        const applied = await migrateIdentity(database);
+        const applied = [...await migrateIdentity(database), ...(await migrateImage(database)).map((m) => `image/${m}`)];
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally { await database.close(); }
       return 0;
@@ -173,6 +176,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(`rotated ${dir}: ${JSON.stringify(r)}`);
       return 0;
     }
+    case 'image':
+      if (sub !== 'build') break;
+      return imageBuildCommand(argv.slice(2), cfg.platform.state_dir);
     case undefined: case 'help': case '--help': case '-h':
       console.log(usage);
       return 0;

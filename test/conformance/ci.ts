@@ -1,41 +1,61 @@
 /**
- * Self-contained conformance run: starts a Nephos identity service on a free loopback port with
- * the security-compliance settings tempest's defaults expect (lockout after 2 failures for 5 s,
- * password history 2), runs tempest against it through run.js, and stops it.
+ * Self-contained conformance run: starts a Nephos cloud (identity, image) on free loopback ports
+ * with the security-compliance settings tempest's identity defaults expect (lockout after 2
+ * failures for 5 s, password history 2), runs tempest against it through run.js, and stops it.
  *
  *   node dist/test/conformance/ci.js identity            # CI subset, checked against the baseline
  *   node dist/test/conformance/ci.js identity --full     # all 138 identity v3 tests
+ *   node dist/test/conformance/ci.js image [--full]      # tempest.api.image.v2 (83 tests)
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { startIdentity } from '../lib/identity-harness.js';
 
 async function main(): Promise<number> {
   const [service = 'identity', ...rest] = process.argv.slice(2);
-  if (service !== 'identity') {
-    console.error(`conformance: only 'identity' is served by this build (asked for ${service})`);
+  if (service !== 'identity' && service !== 'image') {
+    console.error(`conformance: only 'identity' and 'image' are served by this build (asked for ${service})`);
     return 2;
   }
-  const full = rest.includes('--full');
+  // web-download fetches from a loopback server of this process; `does-not.exist` is allowed
+  // too so that tempest's bad-URL test reaches the download (and sees it fail) instead of the filter.
+  const web = service === 'image' ? await serveImageFile() : undefined;
   const h = await startIdentity({
     overrides: {
       identity: {
         password_hash_rounds: 12, lockout_failure_attempts: 2, lockout_duration: 5,
         unique_last_password_count: 2, minimum_password_age: 0,
       },
+      image: { web_download_allowed_hosts: web ? ['127.0.0.1', 'does-not.exist'] : [] },
     },
   });
   try {
     const runner = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
     const args = [runner, service, '--url', `${h.url}/v3`, '--admin-password', h.adminPassword, '--concurrency', '4',
-      ...(full ? ['--full'] : ['--baseline-check']), ...rest.filter((a) => a !== '--full')];
-    // Asynchronously: the identity service answers tempest from this very process.
+      '--baseline-check', ...(web ? ['--conf', `image.http_image=${web.url}`] : []), ...rest];
+    // Asynchronously: the services answer tempest from this very process.
     const child = spawn(process.execPath, args, { stdio: 'inherit' });
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await h.close();
+    web?.server.close();
   }
+}
+
+/** A loopback HTTP server with one 1 MiB file of random bytes, for web-download imports. */
+async function serveImageFile(): Promise<{ url: string; server: Server }> {
+  const data = randomBytes(1 << 20);
+  const server = createServer((req, res) => {
+    if (req.url !== '/image.raw') { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/image.raw`, server };
 }
 
 main().then((code) => process.exit(code), (err) => {

@@ -39,7 +39,7 @@ import { writeTempestConf } from './tempest-conf.js';
 
 const USAGE =
   'usage: run.js <service> [--full] [--url URL] [--admin-password X] [--cloud NAME] [--baseline-check] ' +
-  '[--feature name=true|false]... [--conf section.option=value]... [--concurrency N] [--subunit-out FILE] [--keep-workspace] [--timeout-min N]';
+  '[--feature name=true|false]... [--conf section.option=value]... [--concurrency N] [--subunit-out FILE] [--keep-workspace] [--timeout-min N] [--show-skips]';
 
 interface RunOptions {
   service: TempestService;
@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       'subunit-out': { type: 'string' },
       'keep-workspace': { type: 'boolean', default: false },
       'timeout-min': { type: 'string', default: '45' },
+      'show-skips': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
   };
   const summary = await runSuite(opts);
   for (const o of summary.outcomes.filter((x) => x.outcome === 'failed')) console.log(`FAILED ${o.id}: ${o.reason}`);
+  if (values['show-skips']) for (const o of summary.outcomes.filter((x) => x.outcome === 'skipped')) console.log(`SKIPPED ${o.id}: ${(o.reason ?? '').slice(0, 160)}`);
   console.log(`${service}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
 
   if (summary.passed + summary.failed + summary.skipped === 0) return 1;

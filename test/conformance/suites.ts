@@ -9,12 +9,17 @@ export interface Suite {
   subsetFile: string;
 }
 
-/** Suites the runner knows; image/network/compute join later. */
+/** Suites the runner knows; network/compute join later. */
 export const SUITES: Partial<Record<TempestService, Suite>> = {
   identity: {
     service: 'identity',
     regex: '^tempest\\.api\\.identity\\.(admin\\.)?v3',
     subsetFile: 'identity-subset.txt',
+  },
+  image: {
+    service: 'image',
+    regex: '^tempest\\.api\\.image\\.v2',
+    subsetFile: 'image-subset.txt',
   },
 };
 

@@ -18,6 +18,8 @@ export interface IdentityHarness {
   readonly config: Config;
   /** Base URL (http://127.0.0.1:PORT) — the API also listens, for real clients. */
   readonly url: string;
+  /** Base URL of the image API (listening too; the catalog advertises it). */
+  readonly imageUrl: string;
   readonly adminPassword: string;
   readonly demoPassword: string;
   /** A project-scoped admin token (project admin), cached. */
@@ -30,14 +32,16 @@ export interface IdentityHarness {
 }
 
 /**
- * Starts a full identity service in-process on a temporary SQLite database (or `databaseUrl`),
- * bootstrapped like the all-in-one, listening on a free loopback port.
+ * Starts the all-in-one's services in-process on a temporary SQLite database (or `databaseUrl`),
+ * bootstrapped like the all-in-one, identity and image listening on free loopback ports (the
+ * guest image upload is off unless overridden).
  * bcrypt cost is 4 here (tests create many users); everything else is the shipped default
  * unless overridden.
  */
 export async function startIdentity(opts: { overrides?: Record<string, Record<string, unknown>>; databaseUrl?: string } = {}): Promise<IdentityHarness> {
   const state = mkdtempSync(join(tmpdir(), 'nephos-test-'));
   const port = await freePort();
+  const imagePort = await freePort();
   const config = loadConfig({
     file: '/dev/null',
     env: {},
@@ -45,12 +49,14 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
       ...opts.overrides,
       platform: { state_dir: state, log_level: 'silent', public_host: '127.0.0.1', ...opts.overrides?.platform },
       identity: { port, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
+      image: { port: imagePort, upload_guest: false, ...opts.overrides?.image },
       database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
     },
   });
   const cloud = await startCloud(config, silentLogger(), { listen: false });
   const app = cloud.identity.app;
   await app.listen({ host: '127.0.0.1', port });
+  await cloud.image.app.listen({ host: '127.0.0.1', port: imagePort });
   const url = `http://127.0.0.1:${port}`;
 
   const request: IdentityHarness['request'] = async (method, path, o = {}) => {
@@ -79,7 +85,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
 
   let admin: string | undefined;
   return {
-    app, id: cloud.identity.identity, cloud, config, url, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
+    app, id: cloud.identity.identity, cloud, config, url, imageUrl: `http://127.0.0.1:${imagePort}`, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
     adminToken: async () => (admin ??= await tokenFor('admin', cloud.adminPassword, { project: 'admin' })),
     tokenFor,
     request,

@@ -81,6 +81,7 @@ function withDerivedDefaults(cfg: Config): Config {
     ...cfg,
     database: { ...cfg.database, url: cfg.database.url ?? `sqlite://${join(state, 'nephos.db')}` },
     identity: { ...cfg.identity, key_repository: cfg.identity.key_repository ?? join(state, 'fernet-keys') },
+    image: { ...cfg.image, data_dir: cfg.image.data_dir ?? join(state, 'images'), staging_dir: cfg.image.staging_dir ?? join(state, 'image-staging') },
   };
 }
 

@@ -52,6 +52,23 @@ export const optionTable = {
     password_regex_description: opt('string', null, 'Human description of password_regex, shown when it fails.'),
     change_password_upon_first_use: opt('boolean', false, 'Users created or reset by an admin must change their password before use.'),
   },
+  image: {
+    port: opt('number', 9292, 'Port of the image API.'),
+    data_dir: opt('string', null, 'Directory of the file store holding image data (default: <state_dir>/images).'),
+    staging_dir: opt('string', null, 'Directory where interoperable import stages data (default: <state_dir>/image-staging).'),
+    convert_to_raw: opt('boolean', false, 'glance-direct and web-download imports convert qcow2 images to raw with qemu-img.'),
+    require_format_match: opt('boolean', true, 'Refuse uploads whose data does not match the declared disk_format (when false: log a warning).'),
+    web_download_allowed_hosts: opt('list', [], 'Hosts the web-download import method may fetch from; empty disables web-download.'),
+    image_member_quota: opt('number', 128, 'Members one image may have (-1: unlimited).'),
+    image_property_quota: opt('number', 128, 'Extra properties one image may have (-1: unlimited).'),
+    image_tag_quota: opt('number', 128, 'Tags one image may have (-1: unlimited).'),
+    image_count_total: opt('number', -1, 'Images a project may own (-1: unlimited).'),
+    image_size_total: opt('number', -1, 'Bytes of image data a project may store (-1: unlimited).'),
+    image_stage_total: opt('number', -1, 'Bytes a project may have in the import staging area (-1: unlimited).'),
+    image_count_uploading: opt('number', -1, 'Uploads and imports a project may run at once (-1: unlimited).'),
+    policy_file: opt('string', null, 'YAML or JSON file whose rules override the image policy defaults.'),
+    upload_guest: opt('boolean', true, 'The all-in-one uploads the nephos-guest images on first start when absent.'),
+  },
 } as const satisfies Record<string, Record<string, OptionDef>>;
 
 export type OptionTable = typeof optionTable;
