@@ -116,17 +116,29 @@ class WorkerHash implements Sink {
  * FileHandle itself with autoClose false, FileHandle.close() never settles afterwards (Node 20.20).
  */
 class StreamFile implements Sink {
-  private constructor(private readonly fh: FileHandle, private readonly out: WriteStream, private readonly sync: boolean) {}
-  static async open(path: string, highWaterMark: number, sync: boolean): Promise<StreamFile> {
+  private pushed = 0;
+  private nextSync: number;
+  private syncing: Promise<void> | null = null;
+  /** `syncEvery` > 0: an fdatasync is started (not awaited) each time that many more bytes were queued, so writeback overlaps the transfer. */
+  private constructor(private readonly fh: FileHandle, private readonly out: WriteStream, private readonly sync: boolean, private readonly syncEvery: number) {
+    this.nextSync = syncEvery;
+  }
+  static async open(path: string, highWaterMark: number, sync: boolean, syncEvery = 0): Promise<StreamFile> {
     const fh = await open(path, 'w', 0o600);
-    return new StreamFile(fh, createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark }), sync);
+    return new StreamFile(fh, createWriteStream('', { fd: fh.fd, autoClose: false, highWaterMark }), sync, syncEvery);
   }
   push(chunk: Buffer): Promise<void> | undefined {
+    this.pushed += chunk.length;
+    if (this.syncEvery > 0 && this.pushed >= this.nextSync && this.syncing === null) {
+      this.nextSync = this.pushed + this.syncEvery;
+      this.syncing = this.fh.datasync().finally(() => (this.syncing = null));
+    }
     return this.out.write(chunk) ? undefined : (once(this.out, 'drain') as Promise<unknown> as Promise<void>);
   }
   async finish(): Promise<Record<string, string>> {
     this.out.end();
     await once(this.out, 'finish');
+    await this.syncing;
     if (this.sync) await this.fh.datasync();
     await this.fh.close();
     return { 'x-written': String(this.out.bytesWritten) };
@@ -308,6 +320,7 @@ export const VARIANTS = [
   'md5 main, sha512 worker, write stream 4M + fdatasync',
   'md5 main, sha512 worker, write stream 64K + fdatasync',
   'md5 main, sha512 worker, write stream 4M, no sync',
+  'md5 main, sha512 worker, write stream 4M + fdatasync every 64M and at the end',
   'md5 main, sha512 worker, coalesced 4M fd writes + fdatasync',
   'md5 worker, sha512 worker (batch copies), write stream 4M + fdatasync',
   'transform+pipeline: md5 main, sha512 worker, write stream 4M + fdatasync',
@@ -331,6 +344,8 @@ async function sinkFor(variant: string, path: string, st: ServerState): Promise<
     case 'md5 main, sha512 worker': return new Fanout([new MainHash('md5'), sha()]);
     case 'write stream 4M + fdatasync': return StreamFile.open(path, 4 * MIB, true);
     case 'md5 main, sha512 worker, write stream 4M + fdatasync': return new Fanout([new MainHash('md5'), sha(), await StreamFile.open(path, 4 * MIB, true)]);
+    case 'md5 main, sha512 worker, write stream 4M + fdatasync every 64M and at the end':
+      return new Fanout([new MainHash('md5'), sha(), await StreamFile.open(path, 4 * MIB, true, 64 * MIB)]);
     case 'md5 main, sha512 worker, write stream 4M, no sync': return new Fanout([new MainHash('md5'), sha(), await StreamFile.open(path, 4 * MIB, false)]);
     case 'md5 main, sha512 worker, write stream 64K + fdatasync': return new Fanout([new MainHash('md5'), sha(), await StreamFile.open(path, 64 * 1024, true)]);
     case 'md5 main, sha512 worker, coalesced 4M fd writes + fdatasync': return new Fanout([new MainHash('md5'), sha(), await CoalescedFile.open(path, 4 * MIB)]);

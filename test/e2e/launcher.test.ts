@@ -39,7 +39,7 @@ before(async () => {
   writeFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), '# mine\nclouds:\n  other:\n    auth:\n      auth_url: http://example.invalid/v3\n');
   env = {
     PATH: process.env.PATH, HOME: home, NEPHOS_CONFIG: '/dev/null',
-    NEPHOS_PLATFORM_STATE_DIR: join(dir, 'state'), NEPHOS_IDENTITY_PORT: String(await freePort()),
+    NEPHOS_PLATFORM_STATE_DIR: join(dir, 'state'), NEPHOS_IDENTITY_PORT: String(await freePort()), NEPHOS_IMAGE_PORT: String(await freePort()),
     NEPHOS_IDENTITY_PASSWORD_HASH_ROUNDS: '6', NEPHOS_IDENTITY_ADMIN_PASSWORD: 'launcher-admin-pw',
   };
 });
@@ -73,6 +73,17 @@ test('up --detach, status, clouds.yaml, openstack CLI, rotate-keys, config show,
   assert.equal(token.code, 0, token.err);
   const demo = await cmd('/usr/bin/openstack', ['--os-cloud', 'nephos-demo', 'project', 'list', '-f', 'json']);
   assert.equal(demo.code, 0, demo.err);
+  assert.match(status.out, /image\s+http:\/\/127\.0\.0\.1:\d+\s+up/);
+
+  // First start builds the guest and uploads it in the background: the demo user soon sees it.
+  let names: string[] = [];
+  for (let i = 0; i < 60 && names.length < 4; i++) {
+    const list = await cmd('/usr/bin/openstack', ['--os-cloud', 'nephos-demo', 'image', 'list', '--public', '-f', 'json']);
+    assert.equal(list.code, 0, list.err);
+    names = JSON.parse(list.out).filter((i: any) => i.Status === 'active').map((i: any) => i.Name).sort();
+    if (names.length < 4) await new Promise((r) => setTimeout(r, 3000));
+  }
+  assert.deepEqual(names, ['nephos-guest', 'nephos-guest-direct', 'nephos-guest-kernel', 'nephos-guest-ramdisk']);
 
   // Rotation by another process: old tokens keep validating, new tokens are issued.
   const rot = await cmd(nephos, ['identity', 'rotate-keys']);

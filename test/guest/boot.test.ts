@@ -16,7 +16,7 @@ import { buildGuest, type GuestArtifacts } from '../../src/guest/build.js';
 const exec = promisify(execFile);
 const CACHE = process.env.NEPHOS_GUEST_CACHE ?? '/tmp/nephos-guest-cache';
 const BOOT_TIMEOUT_MS = 60_000;
-const BOOT_LINE = /nephos-guest: boot complete in ([\d.]+)s \(uptime ([\d.]+)[^)]*\) hostname=(\S+) ip=(\S+) mtu=(\S+) metadata=(\S+)/;
+const BOOT_LINE = /nephos-guest: boot complete in ([\d.]+)s \(uptime ([\d.]+)[^)]*\) hostname=(\S+) ip=(\S+) mtu=(\S+) metadata=(\S+)\r?\n/;
 
 let guest: GuestArtifacts;
 let work: string;
