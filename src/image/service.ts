@@ -14,6 +14,20 @@ import { metadefPolicyDefaults, migrateMetadefs } from './metadefs/index.js';
 import { ImageContext, type Notifier } from './context.js';
 import { createImageApp } from './app.js';
 
+/**
+ * Data files no image points at (a crash between the store's commit and the database update, or
+ * an image row deleted by hand) are removed, so the store never leaks space.
+ */
+async function removeOrphans(db: Kysely<ImageDB>, store: FileStore, log: Logger): Promise<void> {
+  const used = new Set((await db.selectFrom('image').select('location').where('location', 'is not', null).execute()).map((r) => r.location));
+  for (const id of await store.storedIds()) {
+    const location = store.locationOf(id);
+    if (used.has(location)) continue;
+    log.warn({ imageId: id, location }, 'removing image data no image points at');
+    await store.delete(location);
+  }
+}
+
 /** A running (or ready-to-listen) image service. */
 export interface ImageService {
   readonly ctx: ImageContext;
@@ -43,6 +57,7 @@ export async function createImageService(cfg: Config, database: Database, log: L
   // images go back to `queued`, as Glance's revert does, so they can be uploaded again.
   await database.db.updateTable('image').set({ status: 'queued', size: null, virtual_size: null })
     .where('status', 'in', ['saving', 'importing']).execute();
+  await removeOrphans(database.db as Kysely<ImageDB>, store, log);
   const policy = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults], { policyFile: cfg.image.policy_file ?? undefined });
   const ctx = new ImageContext(database.db as Kysely<ImageDB>, database.engine, cfg, log.child({ service: 'image' }), policy, store, staging, opts.notify);
   const app = createImageApp(ctx, opts.validator);

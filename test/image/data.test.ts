@@ -201,3 +201,36 @@ describe('image data with quotas and conversion on import', () => {
     assert.deepEqual(allFiles(h).filter((f) => f.includes(id)), []);
   });
 });
+
+test('on start, data no image points at is removed and images caught mid-upload go back to queued', async () => {
+  const { writeFileSync: write, existsSync } = await import('node:fs');
+  const h1 = await startIdentity();
+  try {
+    const admin = await h1.adminToken();
+    const id = await createImage(h1, admin, { name: 'kept', disk_format: 'raw', container_format: 'bare' });
+    const data = randomBytes(2048);
+    assert.equal((await http(h1, 'PUT', `/v2/images/${id}/file`, admin, { body: data, headers: { 'content-type': 'application/octet-stream' } })).status, 204);
+    const stuck = await createImage(h1, admin, { name: 'stuck', disk_format: 'raw', container_format: 'bare' });
+    await h1.cloud.image.ctx.db.updateTable('image').set({ status: 'saving' }).where('id', '=', stuck).execute();
+    // What a crash between the store's commit and the database update leaves behind.
+    const orphan = join(h1.config.image.data_dir!, '0b7f0c1e-3c55-4b0e-9f39-2b7c8e1f4d21');
+    write(orphan, 'orphaned bytes');
+    const { createImageService } = await import('../../src/image/service.js');
+    const { inProcessValidator } = await import('../../src/platform/auth/index.js');
+    const { openDatabase } = await import('../../src/platform/db/connect.js');
+    const { silentLogger } = await import('../../src/platform/log.js');
+    const db = await openDatabase(h1.config.database.url!);
+    try {
+      const again = await createImageService(h1.config, db, silentLogger(), { validator: inProcessValidator(h1.cloud.identity.tokens) });
+      await again.close();
+    } finally {
+      await db.close();
+    }
+    assert.ok(!existsSync(orphan), 'the orphan file is removed');
+    assert.equal((await show(h1, admin, stuck)).status, 'queued');
+    const dl = await http(h1, 'GET', `/v2/images/${id}/file`, admin);
+    assert.ok(dl.body.equals(data), 'data of a live image is kept');
+  } finally {
+    await h1.close();
+  }
+});
