@@ -31,7 +31,7 @@ function discardRestOfBody(req: FastifyRequest): void {
   if (raw.complete || raw.destroyed) return;
   raw.removeAllListeners('data');
   raw.resume();
-  const cut = setTimeout(() => raw.socket?.destroy(), DISCARD_MS);
+  const cut = setTimeout(() => raw.destroy(), DISCARD_MS);
   cut.unref();
   raw.once('end', () => clearTimeout(cut));
   raw.once('close', () => clearTimeout(cut));
