@@ -1,5 +1,5 @@
 /**
- * A hash computed on another core: `update()` copies the chunk into a 1 MiB batch and transfers
+ * A hash computed on another core: `update()` copies the chunk into a 4 MiB batch and transfers
  * full batches to a shared worker thread, which hands them back for reuse. Bounded memory: at most
  * MAX_IN_FLIGHT bytes wait for the worker; past that `update()` returns a promise to await
  * (backpressure). The copy costs ~0.1 ms/MB, far less than the hash it moves off the main thread.
@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './hash-worker.js';
 
-const BATCH = 1 << 20;
+const BATCH = 4 << 20;
 const MAX_IN_FLIGHT = 4 * BATCH;
 
 interface Job {
