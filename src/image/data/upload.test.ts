@@ -133,7 +133,9 @@ test('512 MiB upload keeps memory flat: live heap + buffers and RSS grow < 64 Mi
     const before = process.memoryUsage();
     let peakRss = 0;
     let peakLive = 0;
+    let samples = 0;
     const sample = setInterval(() => {
+      samples++;
       gc();
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss - before.rss);
@@ -144,7 +146,8 @@ test('512 MiB upload keeps memory flat: live heap + buffers and RSS grow < 64 Mi
       assert.equal(r.size, size);
     } finally { clearInterval(sample); }
     const MiB = 1 << 20;
-    assert.ok(peakLive > 0, 'samples were taken');
+    // Growth can be negative (the warm-up's batches freed); what must hold is that it was measured.
+    assert.ok(samples > 5, `samples were taken (${samples})`);
     assert.ok(peakLive < 64 * MiB, `live memory grew ${(peakLive / MiB).toFixed(1)} MiB`);
     assert.ok(peakRss < 64 * MiB, `RSS grew ${(peakRss / MiB).toFixed(1)} MiB`);
   });
