@@ -94,7 +94,7 @@ export async function importImage(ctx: ImageContext, caller: Caller, id: string,
   const failed = (img.extra[FAILED] ?? '').split(',').filter((s) => s && !req.stores.includes(s));
   await writeProperties(ctx.db, id, { [TASK]: taskId, [IMPORTING]: req.stores.join(','), [FAILED]: failed.join(',') });
   const run = runImport(ctx, id, req, caller.projectId)
-    .then((error) => finishTask(ctx, taskId, error === undefined ? { ok: true } : { ok: false, message: error }))
+    .then((error) => finishTask(ctx, taskId, id, error === undefined ? { ok: true } : { ok: false, message: error }))
     .catch((err: unknown) => ctx.log.warn({ err, taskId }, 'import task not updated'))
     .finally(() => ctx.imports.delete(id));
   ctx.imports.set(id, run);

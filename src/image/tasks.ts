@@ -28,19 +28,15 @@ export async function startImportTask(ctx: ImageContext, caller: Caller, imageId
 }
 
 /** Marks a task finished: success, or failure with the reason a user reads. */
-export async function finishTask(ctx: ImageContext, taskId: string, outcome: { ok: true } | { ok: false; message: string }): Promise<void> {
+export async function finishTask(ctx: ImageContext, taskId: string, imageId: string, outcome: { ok: true } | { ok: false; message: string }): Promise<void> {
   const at = now();
   const expires = new Date(Date.now() + TASK_TTL_MS);
   await ctx.db.updateTable('image_task').set({
     status: outcome.ok ? 'success' : 'failure',
     message: outcome.ok ? '' : outcome.message,
-    result: outcome.ok ? JSON.stringify({ image_id: (await taskImage(ctx, taskId)) ?? null }) : null,
+    result: outcome.ok ? JSON.stringify({ image_id: imageId }) : null,
     updated_at: at, expires_at: storedTime(expires),
   }).where('id', '=', taskId).execute();
-}
-
-async function taskImage(ctx: ImageContext, taskId: string): Promise<string | undefined> {
-  return (await ctx.db.selectFrom('image_task').select('image_id').where('id', '=', taskId).executeTakeFirst())?.image_id;
 }
 
 /** The API form of a task. */

@@ -54,30 +54,42 @@ async function restoreQueued(ctx: ImageContext, id: string, from: string): Promi
 
 const bodyOf = (body: Readable | undefined): Readable => body ?? Readable.from([]);
 
+/**
+ * Claims a queued image for a transfer (queued → `busy`, after `check`), runs `receive` within
+ * the project's concurrent-upload quota, and puts the image back to queued if anything fails.
+ */
+async function receiveClaimed(
+  ctx: ImageContext, caller: Caller, id: string, row: ImageRow, busy: 'saving' | 'uploading',
+  receive: () => Promise<ReceivedData>, check?: () => void,
+): Promise<ReceivedData> {
+  if (row.status !== 'queued') throw statusConflict(row.status, busy);
+  check?.();
+  if (!(await transition(ctx.db, id, 'queued', { status: busy }))) {
+    const now = await loadImage(ctx.db, id);
+    throw statusConflict(now?.row.status ?? 'deleted', busy);
+  }
+  try {
+    await enforceQuota(ctx.db, ctx.config, caller.projectId, 'image_count_uploading');
+    return await receive();
+  } catch (err) {
+    await restoreQueued(ctx, id, busy);
+    throw err;
+  }
+}
+
 /** `PUT /v2/images/{id}/file`. */
 export async function uploadData(ctx: ImageContext, caller: Caller, id: string, body: Readable | undefined): Promise<void> {
   const room = await enforceQuota(ctx.db, ctx.config, caller.projectId, 'image_size_total');
   const img = await getVisible(ctx, caller, id);
   await authorize(ctx, caller, img, 'upload_image', { mutable: true });
   const row = img.row;
-  if (row.status !== 'queued') throw statusConflict(row.status, 'saving');
-  requireFormats(row);
-  if (!(await transition(ctx.db, id, 'queued', { status: 'saving' }))) {
-    const now = await loadImage(ctx.db, id);
-    throw statusConflict(now?.row.status ?? 'deleted', 'saving');
-  }
-  let received: ReceivedData;
-  try {
-    await enforceQuota(ctx.db, ctx.config, caller.projectId, 'image_count_uploading');
+  const received = await receiveClaimed(ctx, caller, id, row, 'saving', () => {
     ctx.notify('image.prepare', notification({ ...viewOf(img), status: 'saving' }));
-    received = await receiveImageData(bodyOf(body), {
+    return receiveImageData(bodyOf(body), {
       store: ctx.store, imageId: id, maxBytes: room, replace: true,
       accept: (r) => checkData(ctx, id, row.disk_format!, r),
     });
-  } catch (err) {
-    await restoreQueued(ctx, id, 'saving');
-    throw err;
-  }
+  }, () => requireFormats(row));
   const activated = await transition(ctx.db, id, 'saving', {
     status: 'active', size: received.size, checksum: received.checksum, os_hash_algo: received.osHashAlgo,
     os_hash_value: received.osHashValue, virtual_size: received.inspection.virtualSize, location: received.location,
@@ -109,19 +121,8 @@ export async function stageData(ctx: ImageContext, caller: Caller, id: string, b
   const img = await getVisible(ctx, caller, id);
   await authorize(ctx, caller, img, 'modify_image', { mutable: true });
   const room = await enforceQuota(ctx.db, ctx.config, caller.projectId, 'image_stage_total');
-  if (img.row.status !== 'queued') throw statusConflict(img.row.status, 'uploading');
-  if (!(await transition(ctx.db, id, 'queued', { status: 'uploading' }))) {
-    const now = await loadImage(ctx.db, id);
-    throw statusConflict(now?.row.status ?? 'deleted', 'uploading');
-  }
-  let received: ReceivedData;
-  try {
-    await enforceQuota(ctx.db, ctx.config, caller.projectId, 'image_count_uploading');
-    received = await receiveImageData(bodyOf(body), { store: ctx.staging, imageId: id, maxBytes: room, replace: true });
-  } catch (err) {
-    await restoreQueued(ctx, id, 'uploading');
-    throw err;
-  }
+  const received = await receiveClaimed(ctx, caller, id, img.row, 'uploading',
+    () => receiveImageData(bodyOf(body), { store: ctx.staging, imageId: id, maxBytes: room, replace: true }));
   const info: StageInfo = { size: received.size, checksum: received.checksum, osHashValue: received.osHashValue, inspection: received.inspection };
   const saved = await transition(ctx.db, id, 'uploading', { size: received.size, stage_location: received.location, stage_info: JSON.stringify(info) });
   if (!saved) {
