@@ -9,12 +9,14 @@ import { createBus, type Bus } from '../platform/bus/index.js';
 import { inProcessValidator } from '../platform/auth/index.js';
 import { createImageService, type ImageService } from '../image/service.js';
 import { uploadGuestImages } from '../image/guest-upload.js';
+import { createNetworkService, type NetworkService } from '../network/service.js';
 
 /** The all-in-one cloud: every service of this build in one process. */
 export interface Cloud {
   readonly config: Config;
   readonly identity: IdentityService;
   readonly image: ImageService;
+  readonly network: NetworkService;
   /** The message bus (in-process, or RabbitMQ when bus.url says amqp://). */
   readonly bus: Bus;
   /** Public URLs of the running services (what the catalog advertises). */
@@ -33,6 +35,8 @@ export function runningServices(cfg: Config): CatalogService[] {
     { type: 'identity', name: 'keystone', url: `http://${host}:${cfg.identity.port}/v3`, description: 'Nephos identity' },
     // Glance's catalog URL has no version suffix: clients discover /v2 from the version document.
     { type: 'image', name: 'glance', url: `http://${host}:${cfg.image.port}`, description: 'Nephos image' },
+    // Neutron's catalog URL has no version suffix either (clients discover /v2.0).
+    { type: 'network', name: 'neutron', url: `http://${host}:${cfg.network.port}`, description: 'Nephos network' },
   ];
 }
 
@@ -46,7 +50,10 @@ export function cloudPasswords(cfg: Config): { admin: string; demo: string } {
 
 /** Passwords of the service users (one per service, generated once into the state directory). */
 export function serviceUserPasswords(cfg: Config): Record<string, string> {
-  return { glance: persistentSecret(cfg.platform.state_dir, 'glance-password', null) };
+  return {
+    glance: persistentSecret(cfg.platform.state_dir, 'glance-password', null),
+    neutron: persistentSecret(cfg.platform.state_dir, 'neutron-password', null),
+  };
 }
 
 /**
@@ -58,6 +65,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
   const database: Database = await openDatabase(cfg.database.url!);
   let identity: IdentityService | undefined;
   let image: ImageService | undefined;
+  let network: NetworkService | undefined;
   let bus: Bus | undefined;
   try {
     bus = await createBus(cfg.bus.url ?? undefined, { logger: log.child({ component: 'bus' }), publisherId: 'identity' });
@@ -74,13 +82,16 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
     });
     const identityUri = services.find((s) => s.type === 'identity')!.url;
     image = await createImageService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
+    network = await createNetworkService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
     if (opts.listen !== false) {
       await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
       await image.app.listen({ host: cfg.platform.bind_host, port: cfg.image.port });
+      await network.app.listen({ host: cfg.platform.bind_host, port: cfg.network.port });
     }
     log.info({ services: services.map((s) => s.url) }, 'cloud started');
     const svc = identity;
     const img = image;
+    const net = network;
     const openBus = bus;
     // First start: the Nephos guest images, built and uploaded in the background (idempotent by name).
     const stopGuestUpload = new AbortController();
@@ -89,9 +100,10 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
         .catch((err: unknown) => { if (!stopGuestUpload.signal.aborted) log.warn({ err }, 'nephos-guest images not uploaded'); });
     }
     return {
-      config: cfg, identity: svc, image: img, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
+      config: cfg, identity: svc, image: img, network: net, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
       close: async () => {
         stopGuestUpload.abort();
+        await net.close();
         await img.close();
         await svc.app.close();
         await openBus.close();
@@ -99,6 +111,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
       },
     };
   } catch (err) {
+    await network?.close().catch(() => undefined);
     await image?.close().catch(() => undefined);
     await identity?.app.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);

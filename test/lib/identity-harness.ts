@@ -20,6 +20,7 @@ export interface IdentityHarness {
   readonly url: string;
   /** Base URL of the image API (listening too; the catalog advertises it). */
   readonly imageUrl: string;
+  readonly networkUrl: string;
   readonly adminPassword: string;
   readonly demoPassword: string;
   /** A project-scoped admin token (project admin), cached. */
@@ -33,7 +34,7 @@ export interface IdentityHarness {
 
 /**
  * Starts the all-in-one's services in-process on a temporary SQLite database (or `databaseUrl`),
- * bootstrapped like the all-in-one, identity and image listening on free loopback ports (the
+ * bootstrapped like the all-in-one, identity, image and network listening on free loopback ports (the
  * guest image upload is off unless overridden).
  * bcrypt cost is 4 here (tests create many users); everything else is the shipped default
  * unless overridden.
@@ -42,6 +43,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
   const state = mkdtempSync(join(tmpdir(), 'nephos-test-'));
   const port = await freePort();
   const imagePort = await freePort();
+  const networkPort = await freePort();
   const config = loadConfig({
     file: '/dev/null',
     env: {},
@@ -50,6 +52,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
       platform: { state_dir: state, log_level: 'silent', public_host: '127.0.0.1', ...opts.overrides?.platform },
       identity: { port, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
       image: { port: imagePort, upload_guest: false, ...opts.overrides?.image },
+      network: { port: networkPort, ...opts.overrides?.network },
       database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
     },
   });
@@ -57,6 +60,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
   const app = cloud.identity.app;
   await app.listen({ host: '127.0.0.1', port });
   await cloud.image.app.listen({ host: '127.0.0.1', port: imagePort });
+  await cloud.network.app.listen({ host: '127.0.0.1', port: networkPort });
   const url = `http://127.0.0.1:${port}`;
 
   const request: IdentityHarness['request'] = async (method, path, o = {}) => {
@@ -85,7 +89,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
 
   let admin: string | undefined;
   return {
-    app, id: cloud.identity.identity, cloud, config, url, imageUrl: `http://127.0.0.1:${imagePort}`, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
+    app, id: cloud.identity.identity, cloud, config, url, imageUrl: `http://127.0.0.1:${imagePort}`, networkUrl: `http://127.0.0.1:${networkPort}`, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
     adminToken: async () => (admin ??= await tokenFor('admin', cloud.adminPassword, { project: 'admin' })),
     tokenFor,
     request,

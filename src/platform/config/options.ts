@@ -69,6 +69,21 @@ export const optionTable = {
     policy_file: opt('string', null, 'YAML or JSON file whose rules override the image policy defaults.'),
     upload_guest: opt('boolean', true, 'The all-in-one uploads the nephos-guest images on first start when absent.'),
   },
+  network: {
+    port: opt('number', 9696, 'Port of the network API.'),
+    host: opt('string', null, 'Name of this host for the network agent (default: the machine\'s hostname).'),
+    global_physnet_mtu: opt('number', 1500, 'MTU of the underlying physical network (Neutron\'s global_physnet_mtu); flat networks get it.'),
+    path_mtu: opt('number', 0, 'MTU of the underlay path carrying VXLAN (0: global_physnet_mtu); VXLAN networks get it minus 50.'),
+    vni_ranges: opt('string', '1:65535', 'VXLAN VNI range(s) for project networks, "min:max[,min:max]".'),
+    flat_networks: opt('list', ['public'], 'Physical network names flat networks may use (* for any).'),
+    tenant_network_type: opt('string', 'vxlan', 'Type of networks projects create without provider attributes (vxlan or flat).'),
+    dns_domain: opt('string', 'openstacklocal.', 'Domain of instance host names served by DHCP (Neutron\'s dns_domain).'),
+    max_dns_nameservers: opt('number', 5, 'DNS servers one subnet may list.'),
+    max_subnet_host_routes: opt('number', 20, 'Host routes one subnet may list.'),
+    max_allowed_address_pair: opt('number', 10, 'Allowed address pairs one port may have.'),
+    base_mac: opt('string', 'fa:16:3e:00:00:00', 'MAC prefix of generated port MACs (first three octets used).'),
+    policy_file: opt('string', null, 'YAML or JSON file whose rules override the network policy defaults.'),
+  },
 } as const satisfies Record<string, Record<string, OptionDef>>;
 
 export type OptionTable = typeof optionTable;
