@@ -7,6 +7,7 @@
 import { badRequest } from '../../platform/http/faults.js';
 import { netFault } from '../faults.js';
 import type { Db } from '../resource/store.js';
+import { RetryTransaction } from '../resource/tx.js';
 import type { Obj } from '../resource/types.js';
 import { canonicalIp, formatIp, ipInCidr, parseCidr, parseIp, type Cidr } from './addr.js';
 import { rangesOf, type Pool } from './pools.js';
@@ -45,23 +46,26 @@ async function nextFree(db: Db, subnet: Obj): Promise<string | undefined> {
   return undefined;
 }
 
-async function record(db: Db, subnet: Obj, ip: string, portId: string): Promise<void> {
+async function record(db: Db, subnet: Obj, ip: string, portId: string, chosen: boolean): Promise<void> {
   const clash = await db.selectFrom('net_ip_allocation').select('port_id').where('subnet_id', '=', subnet.id).where('ip_address', '=', ip).executeTakeFirst();
   if (clash) {
+    // An address we picked as free was taken by a concurrent writer meanwhile: pick again.
+    if (chosen) throw new RetryTransaction(`${ip} taken concurrently`);
     throw netFault(409, 'IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${subnet.id}`);
   }
   await db.insertInto('net_ip_allocation').values({ subnet_id: subnet.id, ip_address: ip, network_id: String(subnet.network_id), port_id: portId }).execute();
 }
 
 /** Allocates one address on `subnet`: the one asked for, or the next free one. */
-async function allocateOn(db: Db, subnet: Obj, ip: string | undefined, mac: string, portId: string, networkId: string): Promise<FixedIp> {
+async function allocateOn(db: Db, subnet: Obj, ip: string | undefined, mac: string, portId: string, networkId: string, chosen = false): Promise<FixedIp> {
   if (ip === undefined && isSlaac(subnet)) ip = eui64(subnet, mac);
   if (ip === undefined) {
+    chosen = true;
     const free = await nextFree(db, subnet);
     if (!free) throw netFault(409, 'IpAddressGenerationFailure', `No more IP addresses available on network ${networkId}.`);
     ip = free;
   }
-  await record(db, subnet, ip, portId);
+  await record(db, subnet, ip, portId, chosen);
   return { subnet_id: subnet.id, ip_address: ip };
 }
 
@@ -79,14 +83,14 @@ export async function allocateFixedIps(db: Db, subnets: readonly Obj[], networkI
         if (v4done) continue;
         const ip = await nextFree(db, s);
         if (!ip) continue;
-        out.push(await allocateOn(db, s, ip, mac, portId, networkId));
+        out.push(await allocateOn(db, s, ip, mac, portId, networkId, true));
         v4done = true;
       } else if (isSlaac(s)) {
         out.push(await allocateOn(db, s, undefined, mac, portId, networkId));
       } else if (!v6done) {
         const ip = await nextFree(db, s);
         if (!ip) continue;
-        out.push(await allocateOn(db, s, ip, mac, portId, networkId));
+        out.push(await allocateOn(db, s, ip, mac, portId, networkId, true));
         v6done = true;
       }
     }

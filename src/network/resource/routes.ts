@@ -20,6 +20,8 @@ export interface ResourceBehaviour {
   /** Adds computed attributes before rendering (in place). */
   readonly decorate?: (objs: Obj[], caller: Caller) => Promise<void>;
   readonly customFilters?: Readonly<Record<string, CustomFilter>>;
+  /** Runs before a list query (Neutron creates a project's default security group on its first list). */
+  readonly beforeList?: (query: Query, caller: Caller) => Promise<void>;
   /** Creates several objects atomically (one item for the non-bulk form). */
   readonly create?: (items: Record<string, unknown>[], caller: Caller) => Promise<Obj[]>;
   readonly update?: (obj: Obj, attrs: Record<string, unknown>, caller: Caller) => Promise<Obj>;
@@ -44,6 +46,7 @@ export async function loadVisible(ctx: NetworkContext, b: ResourceBehaviour, id:
 /** Every object matching a list query that the caller may see, sorted and paged. */
 export async function listFor(ctx: NetworkContext, b: ResourceBehaviour, query: Query, caller: Caller, baseUrl: string) {
   const { def } = b;
+  if (b.beforeList) await b.beforeList(query, caller);
   const filters = filtersOf(def, query, caller.isAdmin, b.customFilters);
   const sqlWhere: Record<string, unknown> = {};
   for (const attr of [...(def.sqlFilters ?? []), 'id', 'name']) {
