@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # cpio: the Nephos guest image is built from them (its kernel is downloaded, not installed);
 # syslinux, syslinux-common, mtools, dosfstools: its bootable disk (built without mounting);
 # genisoimage: config drives (ISO 9660, label config-2); iproute2, nftables, dnsmasq-base: the
-# network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP).
+# network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP); haproxy:
+# the metadata proxy in each DHCP namespace (and load balancers).
 runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio
-  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables dnsmasq-base)
+  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables dnsmasq-base haproxy)
 test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping)
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")

@@ -10,6 +10,8 @@ import { inProcessValidator } from '../platform/auth/index.js';
 import { createImageService, type ImageService } from '../image/service.js';
 import { uploadGuestImages } from '../image/guest-upload.js';
 import { createNetworkService, type NetworkService } from '../network/service.js';
+import { startInProcessAgent } from '../network/agent/in-process.js';
+import { ensureDefaultTopology } from '../network/defaults.js';
 
 /** The all-in-one cloud: every service of this build in one process. */
 export interface Cloud {
@@ -83,6 +85,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
     const identityUri = services.find((s) => s.type === 'identity')!.url;
     image = await createImageService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
     network = await createNetworkService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
+    if (cfg.network.create_defaults) await ensureDefaultTopology(network.ctx, boot);
     if (opts.listen !== false) {
       await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });
       await image.app.listen({ host: cfg.platform.bind_host, port: cfg.image.port });
@@ -95,6 +98,9 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
     const openBus = bus;
     // First start: the Nephos guest images, built and uploaded in the background (idempotent by name).
     const stopGuestUpload = new AbortController();
+    // The network agent of this host converges bridges, firewalls, DHCP and routers (only when
+    // serving: an in-process harness starts its own with a test host name).
+    const netAgent = opts.listen !== false && cfg.network.agent_enabled ? await startInProcessAgent(net.ctx) : undefined;
     if (opts.listen !== false && cfg.image.upload_guest) {
       uploadGuestImages(img.ctx, { ownerProjectId: boot.adminProjectId, signal: stopGuestUpload.signal })
         .catch((err: unknown) => { if (!stopGuestUpload.signal.aborted) log.warn({ err }, 'nephos-guest images not uploaded'); });
@@ -103,6 +109,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
       config: cfg, identity: svc, image: img, network: net, bus: openBus, services, adminPassword: passwords.admin, demoPassword: passwords.demo,
       close: async () => {
         stopGuestUpload.abort();
+        await netAgent?.stop();
         await net.close();
         await img.close();
         await svc.app.close();

@@ -10,6 +10,7 @@ import { startCloud, cloudPasswords, runningServices, REGION } from '../allinone
 import { mergeCloudsYaml, defaultCloudsYaml } from '../allinone/clouds-yaml.js';
 import { migrateIdentity } from '../identity/service.js';
 import { migrateImage } from '../image/service.js';
+import { migrateNetwork } from '../network/service.js';
 import { rotate, initialize } from '../identity/tokens/key-repository.js';
 import { imageBuildCommand } from '../guest/cli.js';
 
@@ -23,6 +24,8 @@ const usage = `nephos — an OpenStack-compatible cloud
   nephos db sync              apply database migrations
   nephos identity rotate-keys rotate the token key repository
   nephos image build [--out DIR]  build the Nephos guest image (default DIR: <state_dir>/guest)
+  nephos public-exec -- CMD…  run CMD in the public client namespace (the outside of network 'public'),
+                              e.g. nephos public-exec -- ssh cirros@203.0.113.15
 `;
 
 const pidFile = (cfg: Config) => join(cfg.platform.state_dir, 'nephos.pid');
@@ -163,7 +166,10 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'sync') break;
       const database = await openDatabase(cfg.database.url!);
       try {
-        const applied = [...await migrateIdentity(database), ...(await migrateImage(database)).map((m) => `image/${m}`)];
+        const applied = [
+          ...await migrateIdentity(database), ...(await migrateImage(database)).map((m) => `image/${m}`),
+          ...(await migrateNetwork(database)).map((m) => `network/${m}`),
+        ];
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally { await database.close(); }
       return 0;
@@ -179,6 +185,12 @@ async function main(argv: string[]): Promise<number> {
     case 'image':
       if (sub !== 'build') break;
       return imageBuildCommand(argv.slice(2), cfg.platform.state_dir);
+    case 'public-exec': {
+      const cmd = argv.slice(argv[1] === '--' ? 2 : 1);
+      if (cmd.length === 0) break;
+      const child = spawn('ip', ['netns', 'exec', cfg.network.public_namespace, ...cmd], { stdio: 'inherit' });
+      return new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    }
     case undefined: case 'help': case '--help': case '-h':
       console.log(usage);
       return 0;

@@ -10,6 +10,7 @@ import { standardAttributes } from './resource/body.js';
 import type { ResourceBehaviour } from './resource/routes.js';
 import { deleteObj, findObjs, insertObj, nowStamp, saveObj, type Db } from './resource/store.js';
 import { transact } from './resource/tx.js';
+import { checkQuotaForItems } from './quotas.js';
 import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, integer, integerOrNone, listOf, string, stringOrNone } from './resource/validate.js';
 import { allocateSegment, checkProvider, mtuFor, releaseSegment } from './segments.js';
@@ -89,6 +90,7 @@ export function networkBehaviour(ctx: NetworkContext, hooks: { beforeDelete: (tx
     decorate: (objs) => decorate(ctx, objs),
     create: async (items) => {
       const made = await transact(ctx, async (tx) => {
+        await checkQuotaForItems(ctx, tx, items, 'network');
         const out: Obj[] = [];
         for (const attrs of items) out.push(await createOne(ctx, tx, attrs));
         return out;

@@ -15,6 +15,7 @@ import type { CustomFilter } from './resource/list.js';
 import type { ResourceBehaviour } from './resource/routes.js';
 import { deleteObj, findObjs, getObj, insertObj, nowStamp, saveObj, type Db } from './resource/store.js';
 import { isUniqueViolation, transact } from './resource/tx.js';
+import { checkQuotaForItems } from './quotas.js';
 import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, dict, listOf, macAddress, oneOf, string, uuid, type Check } from './resource/validate.js';
 import { ensureDefaultGroup, securityGroupDef } from './security-groups.js';
@@ -271,7 +272,13 @@ export async function setPortStatus(ctx: NetworkContext, ids: readonly string[],
   }
 }
 
-export function portBehaviour(ctx: NetworkContext): ResourceBehaviour {
+/** What other modules add to port deletion. */
+export interface PortHooks {
+  /** Runs in the delete's transaction before the port goes (floating IPs let go of it); returns routers to signal. */
+  beforeDelete?(tx: Db, port: Obj): Promise<readonly string[]>;
+}
+
+export function portBehaviour(ctx: NetworkContext, hooks: PortHooks = {}): ResourceBehaviour {
   return {
     def: portDef,
     customFilters: { fixed_ips: fixedIpsFilter },
@@ -281,6 +288,8 @@ export function portBehaviour(ctx: NetworkContext): ResourceBehaviour {
     },
     create: async (items, caller) => {
       const made = await transact(ctx, async (tx) => {
+        // Only API creates count against quota; the cloud's own ports (DHCP, router) do not.
+        await checkQuotaForItems(ctx, tx, items, 'port', caller.projectId);
         const out: Obj[] = [];
         for (const attrs of items) out.push(await createPortIn(ctx, tx, attrs, caller));
         return out;
@@ -303,7 +312,12 @@ export function portBehaviour(ctx: NetworkContext): ResourceBehaviour {
       if (PROTECTED_OWNERS.has(String(obj.device_owner)) && obj.device_id) {
         throw netFault(409, 'ServicePortInUse', `Port ${obj.id} cannot be deleted directly via the port API: has device owner ${String(obj.device_owner)}.`);
       }
-      await transact(ctx, (tx) => deletePortIn(tx, obj.id));
+      const routers = await transact(ctx, async (tx) => {
+        const touched = (await hooks.beforeDelete?.(tx, obj)) ?? [];
+        await deletePortIn(tx, obj.id);
+        return touched;
+      });
+      for (const r of routers) ctx.changed('router', r);
       ctx.notify('port.delete.end', { port_id: obj.id });
       ctx.changed('port', obj.id);
     },

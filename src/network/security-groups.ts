@@ -11,6 +11,7 @@ import { render, standardAttributes } from './resource/body.js';
 import type { Query } from './resource/list.js';
 import type { ResourceBehaviour } from './resource/routes.js';
 import { deleteObj, findObjs, insertObj, nowStamp, saveObj, type Db } from './resource/store.js';
+import { checkQuotaForItems } from './quotas.js';
 import { transact } from './resource/tx.js';
 import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, oneOf, string, stringOrNone, type Check } from './resource/validate.js';
@@ -191,8 +192,9 @@ export function securityGroupBehaviour(ctx: NetworkContext): ResourceBehaviour {
     def: securityGroupDef,
     beforeList: (query, caller) => ensureDefaultForList(ctx, query, caller),
     decorate: (objs, caller) => attachRules(ctx, objs, caller),
-    create: async (items) => {
+    create: async (items, caller) => {
       const made = await transact(ctx, async (tx) => {
+        await checkQuotaForItems(ctx, tx, items, 'security_group', caller.projectId);
         const out: Obj[] = [];
         for (const attrs of items) out.push(await createGroup(ctx, tx, attrs));
         return out;

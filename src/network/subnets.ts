@@ -13,6 +13,7 @@ import { standardAttributes } from './resource/body.js';
 import type { ResourceBehaviour } from './resource/routes.js';
 import { deleteObj, findObjs, getObj, insertObj, nowStamp, saveObj, type Db } from './resource/store.js';
 import { transact } from './resource/tx.js';
+import { checkQuotaForItems } from './quotas.js';
 import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, integer, ipAddressOrNone, listOf, oneOfOrNone, string, uuid, uuidOrNone, type Check } from './resource/validate.js';
 
@@ -201,6 +202,7 @@ export function subnetBehaviour(ctx: NetworkContext, hooks: SubnetHooks): Resour
     },
     create: async (items, caller) => {
       const made = await transact(ctx, async (tx) => {
+        await checkQuotaForItems(ctx, tx, items, 'subnet', caller.projectId);
         const out: Obj[] = [];
         for (const attrs of items) out.push(await createOne(ctx, tx, attrs, caller, hooks));
         return out;

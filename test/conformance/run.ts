@@ -22,6 +22,12 @@
  * test_credentials_create_get_update_delete: tempest 33 sends project_id/type on credential
  * update, which Keystone 22's schema rejects (400). The subset (no --full) gives 40 passed, 1 skipped
  * in 1-2 min.
+ *
+ * `run.js network` runs the whole `tempest.api.network` (264 tests). Before tempest starts, the
+ * cloud itself is asked (cloud-probe.ts) for its network endpoint (none → the run is refused),
+ * its `GET /v2.0/extensions` (written as `[network-feature-enabled] api_extensions`, so the list
+ * is truthful by construction) and its external network (`[network] public_network_id`: the one
+ * named `public`, else the first).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,12 +35,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { baselineFor, readBaseline } from './baseline.js';
+import { probeCloud } from './cloud-probe.js';
 import { cloudPassword } from './clouds.js';
 import { conformanceFile } from './repo-root.js';
 import { readSubunit, summarize } from './subunit.js';
 import type { RunSummary } from './subunit.js';
 import { parseTestList, SUITES } from './suites.js';
-import type { TempestService } from './tempest-conf.js';
+import type { NetworkFacts, TempestService } from './tempest-conf.js';
 import { writeTempestConf } from './tempest-conf.js';
 
 const USAGE =
@@ -89,7 +96,8 @@ async function main(): Promise<number> {
   }
   const opts: RunOptions = {
     service,
-    full: values.full,
+    // A suite without a subset list always runs whole (and is checked against its full baseline).
+    full: values.full || !SUITES[service]?.subsetFile,
     url: values.url.replace(/\/+$/, ''),
     password,
     features: parseFeatures(values.feature),
@@ -145,19 +153,25 @@ async function runSuite(opts: RunOptions): Promise<RunSummary> {
   try {
     // A private workspace registry keeps ~/.tempest/workspace.yaml untouched.
     await runTempest(['init', '--workspace-path', join(tmp, 'workspaces.yaml'), ws], tmp, join(tmp, 'init.log'), undefined, 120_000);
+    const admin = { username: 'admin', password: opts.password, projectName: 'admin', domainName: 'Default' };
+    const region = 'RegionOne';
+    // Only the network suite asks the cloud about its network service for now: identity and image
+    // tests use none (compute will, and will pass it as alsoAvailable the same way).
+    const network = opts.service === 'network' ? await cloudNetworkFacts(opts.url, admin, region) : undefined;
     writeTempestConf(join(ws, 'etc', 'tempest.conf'), {
       service: opts.service,
       workspace: ws,
       identityUri: opts.url,
-      admin: { username: 'admin', password: opts.password, projectName: 'admin', domainName: 'Default' },
-      region: 'RegionOne',
+      admin,
+      region,
       features: opts.features,
       extra: opts.extra,
+      network,
     });
 
     const args = ['run', '--regex', suite.regex, '--parallel', '--concurrency', String(opts.concurrency), '--subunit'];
     let expected: string[] = [];
-    if (!opts.full) {
+    if (!opts.full && suite.subsetFile) {
       expected = parseTestList(readFileSync(conformanceFile(suite.subsetFile), 'utf8'));
       const listFile = join(tmp, 'subset.txt');
       writeFileSync(listFile, `${expected.join('\n')}\n`);
@@ -176,6 +190,24 @@ async function runSuite(opts: RunOptions): Promise<RunSummary> {
     if (opts.keepWorkspace) console.error(`workspace kept in ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Asks the cloud for its network service: the extensions it advertises and the external network
+ * tempest should use, so that `api_extensions` says exactly what the cloud offers. A catalog
+ * without a network endpoint is an error (tempest would only skip all 264 tests).
+ */
+async function cloudNetworkFacts(
+  identityUri: string,
+  admin: { username: string; password: string; projectName: string; domainName: string },
+  region: string,
+): Promise<NetworkFacts> {
+  const facts = await probeCloud({ identityUri, admin, region });
+  if (!facts.networkUrl) throw new Error(`the cloud's catalog has no network endpoint (it has: ${facts.services.join(', ') || 'nothing'})`);
+  const exts = facts.networkExtensions ?? [];
+  const pub = facts.publicNetwork;
+  console.error(`network: ${facts.networkUrl}, ${exts.length} extensions, external network ${pub ? `${pub.name} (${pub.id})` : 'none'}`);
+  return { apiExtensions: exts, publicNetworkId: pub?.id, floatingNetworkName: pub?.name || undefined };
 }
 
 /**

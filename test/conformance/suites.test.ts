@@ -11,7 +11,7 @@ test('parseTestList drops comments and blank lines', () => {
 
 test('the identity subset: ~40 exact ids, all inside the full regex, spread over the test files', () => {
   const suite = SUITES.identity;
-  assert.ok(suite);
+  assert.ok(suite?.subsetFile);
   const ids = parseTestList(readFileSync(conformanceFile(suite.subsetFile), 'utf8'));
   assert.ok(ids.length >= 35 && ids.length <= 50, `${ids.length} ids`);
   assert.equal(new Set(ids).size, ids.length, 'no duplicates');
@@ -29,4 +29,16 @@ test('baseline.json has identity full/subset minimums', () => {
   assert.equal(typeof baselineFor(b, 'identity', 'full'), 'number');
   assert.equal(typeof baselineFor(b, 'identity', 'subset'), 'number');
   assert.equal(baselineFor(b, 'nothing', 'full'), 0);
+});
+
+test('image and network run whole: no subset list; the network regex takes admin and non-admin tests only', () => {
+  assert.equal(SUITES.image?.subsetFile, undefined);
+  const network = SUITES.network;
+  assert.ok(network);
+  assert.equal(network.subsetFile, undefined);
+  const re = new RegExp(network.regex);
+  assert.match('tempest.api.network.admin.test_quotas.QuotasTest.test_quotas[id-2390f766-836d-40ef-9aeb-e810d78207fb]', re);
+  assert.match('tempest.api.network.test_ports.PortsTestJSON.test_show_port[id-c9a685bd-e83f-499c-939f-9f7863ca259f,smoke]', re);
+  assert.doesNotMatch('tempest.scenario.test_network_basic_ops.TestNetworkBasicOps.test_network_basic_ops', re);
+  assert.doesNotMatch('tempest.api.compute.admin.test_networks.NetworksTest.test_get_network', re);
 });

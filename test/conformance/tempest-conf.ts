@@ -18,8 +18,24 @@ export interface TempestConfOptions {
   region?: string;
   /** Overrides for the service's `<service>-feature-enabled` options. */
   features?: Readonly<Record<string, boolean>>;
+  /**
+   * What the cloud's network service offers, read from the running cloud (see cloud-probe.ts).
+   * Used only when neutron is available. Without `apiExtensions` tempest's default (`all`)
+   * stands, which claims every extension: the runner always passes the cloud's own list.
+   */
+  network?: NetworkFacts;
   /** Extra options merged last, by section. */
   extra?: Readonly<Record<string, Readonly<Record<string, string | number | boolean>>>>;
+}
+
+/** The network facts tempest.conf needs; see {@link TempestConfOptions.network}. */
+export interface NetworkFacts {
+  /** `[network] public_network_id`: the external network for router gateways and floating IPs. */
+  publicNetworkId?: string;
+  /** `[network] floating_network_name` (read by compute and scenario tests). */
+  floatingNetworkName?: string;
+  /** `[network-feature-enabled] api_extensions`: exactly the aliases `GET /v2.0/extensions` lists. */
+  apiExtensions?: readonly string[];
 }
 
 type Ini = Record<string, Record<string, string | number | boolean>>;
@@ -58,7 +74,14 @@ const FEATURE_DEFAULTS: Record<TempestService, Record<string, boolean>> = {
     os_glance_reserved: true,
     manage_locations: false,
   },
-  network: {},
+  // ipv6_subnet_attributes: the API validates ipv6_ra_mode/ipv6_address_mode and gives SLAAC and
+  // DHCPv6-stateless ports their EUI-64 address (16 tests; tempest's default is off).
+  network: {
+    ipv6: true,
+    ipv6_subnet_attributes: true,
+    port_admin_state_change: true,
+    floating_ips: true,
+  },
   compute: {},
   volume: {},
   'object-storage': {},
@@ -73,6 +96,31 @@ const FEATURE_DEFAULTS: Record<TempestService, Record<string, boolean>> = {
 const SERVICE_SECTIONS: Partial<Record<TempestService, Ini>> = {
   image: { image: { disk_formats: 'raw,ami,ari,aki', build_timeout: 60 } },
 };
+
+/**
+ * `[network]` and `[network-feature-enabled]` for a cloud with a network service, whichever suite
+ * runs (compute and scenario tests read them too). Project subnets are carved from tempest's own
+ * default blocks; they exist only inside the cloud's namespaces.
+ */
+function networkSections(facts: NetworkFacts = {}): Ini {
+  const network: Ini[string] = {
+    project_network_cidr: '10.100.0.0/16',
+    project_network_mask_bits: 28,
+    project_network_v6_cidr: '2001:db8::/48',
+    project_network_v6_mask_bits: 64,
+  };
+  if (facts.publicNetworkId) network.public_network_id = facts.publicNetworkId;
+  if (facts.floatingNetworkName) network.floating_network_name = facts.floatingNetworkName;
+  const features: Ini[string] = { ...FEATURE_DEFAULTS.network };
+  if (facts.apiExtensions) {
+    const bad = facts.apiExtensions.find((a) => !/^[A-Za-z0-9_:.-]+$/.test(a));
+    if (bad !== undefined) throw new Error(`network extension alias "${bad}" cannot be written to api_extensions`);
+    features.port_security = facts.apiExtensions.includes('port-security');
+    // An empty list is meaningful: tempest then treats every extension as disabled.
+    features.api_extensions = facts.apiExtensions.join(',');
+  }
+  return { network, 'network-feature-enabled': features };
+}
 
 /** Builds the tempest.conf sections for a cloud (pure; see {@link writeTempestConf}). */
 export function tempestConfSections(opts: TempestConfOptions): Ini {
@@ -100,6 +148,7 @@ export function tempestConfSections(opts: TempestConfOptions): Ini {
     oslo_concurrency: { lock_path: join(opts.workspace, 'tempest_lock') },
     service_available: serviceAvailable,
   };
+  if (available.has('neutron')) Object.assign(ini, networkSections(opts.network));
   const featureGroup = `${opts.service}-feature-enabled`;
   ini[featureGroup] = { ...ini[featureGroup], ...FEATURE_DEFAULTS[opts.service], ...(opts.features ?? {}) };
   for (const [section, values] of Object.entries(SERVICE_SECTIONS[opts.service] ?? {})) ini[section] = { ...ini[section], ...values };

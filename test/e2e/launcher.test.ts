@@ -39,7 +39,7 @@ before(async () => {
   writeFileSync(join(home, '.config', 'openstack', 'clouds.yaml'), '# mine\nclouds:\n  other:\n    auth:\n      auth_url: http://example.invalid/v3\n');
   env = {
     PATH: process.env.PATH, HOME: home, NEPHOS_CONFIG: '/dev/null',
-    NEPHOS_PLATFORM_STATE_DIR: join(dir, 'state'), NEPHOS_IDENTITY_PORT: String(await freePort()), NEPHOS_IMAGE_PORT: String(await freePort()), NEPHOS_NETWORK_PORT: String(await freePort()),
+    NEPHOS_PLATFORM_STATE_DIR: join(dir, 'state'), NEPHOS_IDENTITY_PORT: String(await freePort()), NEPHOS_IMAGE_PORT: String(await freePort()), NEPHOS_NETWORK_PORT: String(await freePort()), NEPHOS_NETWORK_AGENT_ENABLED: 'false',
     NEPHOS_IDENTITY_PASSWORD_HASH_ROUNDS: '6', NEPHOS_IDENTITY_ADMIN_PASSWORD: 'launcher-admin-pw',
   };
 });

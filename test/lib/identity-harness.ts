@@ -52,7 +52,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
       platform: { state_dir: state, log_level: 'silent', public_host: '127.0.0.1', ...opts.overrides?.platform },
       identity: { port, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
       image: { port: imagePort, upload_guest: false, ...opts.overrides?.image },
-      network: { port: networkPort, ...opts.overrides?.network },
+      network: { port: networkPort, create_defaults: false, agent_enabled: false, ...opts.overrides?.network },
       database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
     },
   });

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, forbidden } from '../../platform/http/faults.js';
 import type { NetworkContext } from '../context.js';
 import { tagsCheck } from '../resource/body.js';
-import { callerOf, loadVisible, type ResourceBehaviour } from '../resource/routes.js';
+import { callerOf, collectionPath, loadVisible, type ResourceBehaviour } from '../resource/routes.js';
 import { saveObj } from '../resource/store.js';
 import { transact } from '../resource/tx.js';
 import { notFoundOf } from '../faults.js';
@@ -15,7 +15,7 @@ import type { Obj } from '../resource/types.js';
 const MAX_TAGS = 50;
 
 export function registerTags(app: FastifyInstance, ctx: NetworkContext, b: ResourceBehaviour): void {
-  const base = `/v2.0/${b.def.collection}/:id/tags`;
+  const base = `/v2.0/${collectionPath(b.def)}/:id/tags`;
   const load = async (req: Parameters<typeof callerOf>[1], write: boolean): Promise<Obj> => {
     const caller = callerOf(ctx, req);
     const obj = await loadVisible(ctx, b, (req.params as { id: string }).id, caller);

@@ -6,7 +6,7 @@ test('IPv4 and IPv6 round-trip to canonical text', () => {
   assert.equal(canonicalIp('10.0.0.1'), '10.0.0.1');
   assert.equal(canonicalIp('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
   assert.equal(canonicalIp('::'), '::');
-  assert.equal(canonicalIp('fe80::1:0:0:0'), 'fe80:0:0:0:1::');
+  assert.equal(canonicalIp('fe80:0:0:0:1:0:0:0'), 'fe80::1:0:0:0', 'RFC 5952: the first of two equal zero runs');
   assert.equal(canonicalIp('::ffff:10.1.2.3'), '::ffff:a01:203');
   assert.equal(canonicalIp('10.0.0.256'), undefined);
   assert.equal(parseIp('255.255.255.255')!.value, 0xffffffffn);

@@ -69,12 +69,15 @@ export async function listFor(ctx: NetworkContext, b: ResourceBehaviour, query: 
   return { [def.collection]: page.items.map((o) => render(def, o, caller, fields)), ...(page.links.length ? { [`${def.collection}_links`]: page.links } : {}) };
 }
 
+/** URL segment of a collection: Neutron hyphenates body keys (`security_groups` → `/v2.0/security-groups`). */
+export const collectionPath = (def: ResourceDef): string => def.collection.replace(/_/g, '-');
+
 const baseUrlOf = (req: FastifyRequest): string => `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url.split('?')[0]}`;
 
 /** Registers GET/POST on /v2.0/<collection> and GET/PUT/DELETE on /v2.0/<collection>/:id. */
 export function registerResource(app: FastifyInstance, ctx: NetworkContext, b: ResourceBehaviour, prefix = '/v2.0'): void {
   const { def } = b;
-  const path = `${prefix}/${def.collection}`;
+  const path = `${prefix}/${collectionPath(def)}`;
   app.get(path, async (req) => listFor(ctx, b, req.query as Query, callerOf(ctx, req), baseUrlOf(req)));
   app.get(`${path}/:id`, async (req) => {
     const caller = callerOf(ctx, req);

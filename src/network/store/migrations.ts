@@ -62,7 +62,32 @@ async function initial(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
+/**
+ * Agent scheduling: which DHCP agent serves a network (Neutron's networkdhcpagentbindings),
+ * and one agent row per (type, host) so two first heartbeats racing cannot register an agent twice.
+ */
+async function agents(db: Kysely<any>): Promise<void> {
+  await db.schema.createIndex('net_agent_type_host').unique().on('net_agent').columns(['agent_type', 'host']).execute();
+  await db.schema.createTable('net_dhcp_agent_binding')
+    .addColumn('network_id', ID, (c) => c.notNull())
+    .addColumn('agent_id', ID, (c) => c.notNull())
+    .addPrimaryKeyConstraint('net_dhcp_agent_binding_pk', ['network_id', 'agent_id'])
+    .execute();
+  await db.schema.createIndex('net_dhcp_agent_binding_agent').on('net_dhcp_agent_binding').column('agent_id').execute();
+}
+
+/**
+ * A fixed IP of a port maps to at most one floating IP per external network (Neutron's
+ * FloatingIPPortAlreadyAssociated): the unique index settles two racing associations.
+ */
+async function floatingIpAssociation(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('net_floating_ip').addColumn('fixed_ip_address', 'varchar(64)').execute();
+  await db.schema.createIndex('net_floating_ip_fixed').unique().on('net_floating_ip').columns(['floating_network_id', 'port_id', 'fixed_ip_address']).execute();
+}
+
 /** The network service's migrations, applied in name order. */
 export const networkMigrations: Record<string, Migration> = {
   '0001_initial': { up: initial },
+  '0002_agents': { up: agents },
+  '0003_floating_ip_association': { up: floatingIpAssociation },
 };

@@ -1,0 +1,91 @@
+/**
+ * The network agent wired to the server in the same process (the all-in-one): desired state,
+ * port status and heartbeats are direct calls; every API change pokes the agent.
+ */
+import { hostname } from 'node:os';
+import type { NetworkContext } from '../context.js';
+import { AGENT_TYPES, reportAgentState } from '../agents.js';
+import { desiredHostState } from '../host-state.js';
+import { setPortStatus } from '../ports.js';
+import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
+import { convergeL2, type Underlay } from './l2.js';
+import { convergeRouters } from './router.js';
+import { convergeDhcp, defaultDhcpDir, defaultMetadataSocket } from './dhcp.js';
+import { loadOrCreateProxyKey, startMetadataProxy, type MetadataInstance } from './metadata-proxy.js';
+import { persistentSecret } from '../../allinone/secrets.js';
+import { findObjs } from '../resource/store.js';
+import { portDef } from '../ports.js';
+import { join } from 'node:path';
+import { convergePublic } from './public.js';
+
+/** This host's name for the network agent: `network.host`, else the machine's short hostname. */
+export const agentHost = (ctx: NetworkContext): string =>
+  (ctx.config.network.host ?? hostname().split('.')[0] ?? 'localhost').toLowerCase().replace(/[^a-z0-9-]/g, '-');
+
+/** The server side of the agent contract, as direct calls. */
+export function inProcessAgentServer(ctx: NetworkContext): AgentServer {
+  return {
+    desiredState: (host) => desiredHostState(ctx, host),
+    portStatus: async (active, down) => {
+      await setPortStatus(ctx, active, 'ACTIVE');
+      await setPortStatus(ctx, down, 'DOWN');
+    },
+    heartbeat: async (host, configurations, startFlag) => {
+      for (const kind of Object.values(AGENT_TYPES)) {
+        await reportAgentState(ctx, { host, ...kind, configurations, start_flag: startFlag });
+      }
+    },
+  };
+}
+
+/** The instance behind an address on a network (for the metadata proxy): a compute port's device. */
+export async function resolveInstance(ctx: NetworkContext, networkId: string, ip: string): Promise<MetadataInstance | null> {
+  const ports = await findObjs(ctx.db, portDef, { network_id: networkId });
+  const p = ports.find((x) => String(x.device_owner ?? '').startsWith('compute:')
+    && ((x.fixed_ips as { ip_address: string }[]) ?? []).some((f) => f.ip_address === ip));
+  return p && p.device_id ? { instanceId: String(p.device_id), projectId: String(p.project_id) } : null;
+}
+
+/** The converge steps of this host, in order. */
+export function agentSteps(ctx: NetworkContext, host: string, metadata: { socketPath: string; proxyKey: string } | null): ConvergeStep[] {
+  const cfg = ctx.config.network;
+  const underlay: Underlay | null = cfg.underlay_device && cfg.underlay_address
+    ? { device: cfg.underlay_device, address: cfg.underlay_address, mtu: cfg.path_mtu || cfg.global_physnet_mtu }
+    : null;
+  const publicSide = { namespace: cfg.public_namespace, physicalNetwork: cfg.public_physical_network };
+  // L2 first (host namespace, bridges, TAPs); routers make their veths; L2 again wires them.
+  const dhcp = { dir: cfg.dhcp_dir ?? defaultDhcpDir(host), leaseSeconds: cfg.dhcp_lease_duration, metadata };
+  return [
+    { name: 'l2', run: (d) => convergeL2(d, { underlay }) },
+    { name: 'dhcp', run: async (d) => { const r = await convergeDhcp(d, dhcp); return { ...r, plugged: d.dhcp.filter((x) => r.served.includes(x.networkId)).map((x) => x.port.id) }; } },
+    { name: 'router', run: (d) => convergeRouters(d) },
+    { name: 'public', run: (d) => convergePublic(d, publicSide) },
+    { name: 'wire', run: (d) => convergeL2(d, { underlay }) },
+  ];
+}
+
+/**
+ * Builds and starts the agent of this host (and its metadata proxy), poked by every change the
+ * API makes. `stop` leaves the host's data plane running: VMs keep their network.
+ */
+export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: string; steps?: ConvergeStep[] } = {}): Promise<{ agent: NetworkAgent; host: string; stop(): Promise<void> }> {
+  const host = opts.host ?? agentHost(ctx);
+  const cfg = ctx.config.network;
+  const stateDir = ctx.config.platform.state_dir;
+  const log = ctx.log.child({ component: 'network-agent', host });
+  const proxyKey = await loadOrCreateProxyKey(join(stateDir, 'network', 'metadata-proxy.key'));
+  const socketPath = defaultMetadataSocket(host);
+  const proxy = await startMetadataProxy({
+    socketPath, upstreamUrl: cfg.metadata_upstream_url, proxyKey, log,
+    sharedSecret: persistentSecret(stateDir, 'metadata-proxy-secret', cfg.metadata_proxy_shared_secret),
+    resolve: (networkId, ip) => resolveInstance(ctx, networkId, ip),
+  });
+  const agent = new NetworkAgent({
+    host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, { socketPath, proxyKey }), log,
+    resyncMs: cfg.agent_resync_interval * 1000,
+    configurations: { tunneling_ip: cfg.underlay_address ?? null, tunnel_types: ['vxlan'], bridge_mappings: {}, interface_mappings: {} },
+  });
+  const unsubscribe = ctx.onChange(() => agent.poke());
+  agent.start();
+  return { agent, host, stop: async () => { unsubscribe(); await agent.stop(); await proxy.close(); } };
+}
