@@ -38,3 +38,50 @@ export async function pings(ns: string, dst: string, o: { readonly count?: numbe
     throw err;
   }
 }
+
+/**
+ * Runs busybox udhcpc in a fake VM and returns the lease's options (ip, mtu, router,
+ * staticroutes, …), or null when no server answered. `scriptDir` holds the tiny lease-recording script.
+ */
+export async function dhcpLease(ns: string, scriptDir: string): Promise<Record<string, string> | null> {
+  const { writeFile, readFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const script = join(scriptDir, `udhcpc-${ns}.sh`);
+  const out = `${script}.env`;
+  await rm(out, { force: true });
+  await writeFile(script, `#!/bin/sh\ncase "$1" in bound) env > "${out}" ;; esac\nexit 0\n`, { mode: 0o755 });
+  try {
+    await exec('/bin/busybox', ['udhcpc', '-i', VM_DEV, '-f', '-q', '-n', '-t', '4', '-T', '1', '-s', script, '-O', 'staticroutes'], { netns: ns, timeoutMs: 20_000 });
+  } catch (err) {
+    if (err instanceof HostCommandError && err.code === 1) return null;
+    throw err;
+  }
+  const env = await readFile(out, 'utf8');
+  return Object.fromEntries(env.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** A TCP server in namespace `ns` answering "hi" on `port` (a node child; `stop` kills it by pid). */
+export async function tcpServer(ns: string, port: number): Promise<{ stop(): void }> {
+  const { spawn } = await import('node:child_process');
+  const code = `require('net').createServer((s)=>s.end('hi')).listen(${port},()=>console.log('up'))`;
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('tcp server did not start')), 10_000);
+    child.stdout!.once('data', () => { clearTimeout(t); resolve(); });
+    child.once('exit', (c) => { clearTimeout(t); reject(new Error(`tcp server exited ${c}`)); });
+  });
+  return { stop: () => { child.kill('SIGKILL'); } };
+}
+
+/** Whether a TCP connection from `ns` to host:port gets the server's "hi" within `timeoutMs`. */
+export async function tcpConnects(ns: string, host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  const code = `const s=require('net').connect(${port},${JSON.stringify(host)});let d='';s.on('data',(b)=>d+=b);`
+    + `s.on('end',()=>process.exit(d==='hi'?0:3));s.on('error',()=>process.exit(4));setTimeout(()=>process.exit(5),${timeoutMs})`;
+  try {
+    await exec(process.execPath, ['-e', code], { netns: ns, timeoutMs: timeoutMs + 5000 });
+    return true;
+  } catch (err) {
+    if (err instanceof HostCommandError && typeof err.code === 'number') return false;
+    throw err;
+  }
+}

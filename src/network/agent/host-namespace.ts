@@ -3,6 +3,7 @@
  * so nothing the cloud builds touches the machine's default namespace. Ensuring it is idempotent
  * and cheap when it is already right (one link read, one sysctl read).
  */
+import { FIREWALL_SYSCTLS } from './firewall.js';
 import { hostNamespace } from '../host/names.js';
 import { linkList, linkSet, netnsAdd, netnsDelete, sysctlGet, sysctlSet, type Link } from '../host/ip.js';
 
@@ -13,9 +14,10 @@ import { linkList, linkSet, netnsAdd, netnsDelete, sysctlGet, sysctlSet, type Li
  */
 function wantedSysctls(ipv6Underlay: boolean): Record<string, string> {
   // An IPv6 underlay needs IPv6 on its link, so then only links created later go without it.
+  // Bridged traffic must pass the inet hooks for the stateful firewall (see firewall.ts).
   return ipv6Underlay
-    ? { 'net.ipv6.conf.default.disable_ipv6': '1' }
-    : { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' };
+    ? { 'net.ipv6.conf.default.disable_ipv6': '1', ...FIREWALL_SYSCTLS }
+    : { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1', ...FIREWALL_SYSCTLS };
 }
 
 /**

@@ -10,12 +10,14 @@ import { setPortStatus } from '../ports.js';
 import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
 import { convergeL2, type Underlay } from './l2.js';
 import { convergeRouters } from './router.js';
+import { firewallStep } from './firewall-step.js';
 import { convergeDhcp, defaultDhcpDir, defaultMetadataSocket } from './dhcp.js';
 import { loadOrCreateProxyKey, startMetadataProxy, type MetadataInstance } from './metadata-proxy.js';
 import { persistentSecret } from '../../allinone/secrets.js';
 import { findObjs } from '../resource/store.js';
 import { portDef } from '../ports.js';
 import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { convergePublic } from './public.js';
 
 /** This host's name for the network agent: `network.host`, else the machine's short hostname. */
@@ -57,6 +59,7 @@ export function agentSteps(ctx: NetworkContext, host: string, metadata: { socket
   const dhcp = { dir: cfg.dhcp_dir ?? defaultDhcpDir(host), leaseSeconds: cfg.dhcp_lease_duration, metadata };
   return [
     { name: 'l2', run: (d) => convergeL2(d, { underlay }) },
+    firewallStep(),
     { name: 'dhcp', run: async (d) => { const r = await convergeDhcp(d, dhcp); return { ...r, plugged: d.dhcp.filter((x) => r.served.includes(x.networkId)).map((x) => x.port.id) }; } },
     { name: 'router', run: (d) => convergeRouters(d) },
     { name: 'public', run: (d) => convergePublic(d, publicSide) },
@@ -73,6 +76,7 @@ export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: st
   const cfg = ctx.config.network;
   const stateDir = ctx.config.platform.state_dir;
   const log = ctx.log.child({ component: 'network-agent', host });
+  mkdirSync(join(stateDir, 'network'), { recursive: true, mode: 0o700 });
   const proxyKey = await loadOrCreateProxyKey(join(stateDir, 'network', 'metadata-proxy.key'));
   const socketPath = defaultMetadataSocket(host);
   const proxy = await startMetadataProxy({
