@@ -28,7 +28,8 @@ export async function ensureDebianPackages(names: readonly string[]): Promise<st
   const created = !existsSync(POLICY_RC_D);
   if (created) writeFileSync(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = ['install', '-y', '-q', '--no-install-recommends', ...missing];
+  // Other benches and setup scripts may hold the dpkg lock: wait for it instead of failing.
+  const install = ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', '--no-install-recommends', ...missing];
   try {
     try {
       await runCommand('apt-get', install, { env, timeoutMs: 900_000 });

@@ -18,6 +18,8 @@ export interface NephosProcessInput {
   logLevel?: string;
   /** Extra node options for the child (e.g. --cpu-prof, --cpu-prof-dir=DIR to profile a transfer). */
   nodeArgs?: string[];
+  /** More NEPHOS_* settings for the child (e.g. NEPHOS_NETWORK_PORT for the network bench). */
+  extraEnv?: Record<string, string>;
 }
 
 /** A running Nephos: base URLs (identity with /v3, image without /v2), its pid and image data dir. */
@@ -44,6 +46,7 @@ export function nephosEnv(input: NephosProcessInput, base: NodeJS.ProcessEnv = p
     NEPHOS_IMAGE_DATA_DIR: join(input.stateDir, 'images'),
     // The bench measures raw transfers; building and uploading the guest image is not part of it.
     NEPHOS_IMAGE_UPLOAD_GUEST: 'false',
+    ...input.extraEnv,
   };
 }
 

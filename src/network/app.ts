@@ -11,10 +11,9 @@ import { routerBehaviour } from './routers.js';
 import { deleteDisassociatedFloatingIps, disassociateFloatingIps, floatingIpBehaviour } from './floating-ips.js';
 import { registerResource, type ResourceBehaviour } from './resource/routes.js';
 import { networkBehaviour } from './networks.js';
-import { subnetBehaviour, deleteSubnetIn } from './subnets.js';
-import { portBehaviour, syncDhcpPort, deletePortIn } from './ports.js';
+import { subnetBehaviour, deleteSubnetIn, subnetDef, type SubnetHooks } from './subnets.js';
+import { portBehaviour, syncDhcpPort, deletePortIn, dropSubnetAddresses } from './ports.js';
 import { findObjs } from './resource/store.js';
-import { subnetDef } from './subnets.js';
 import { portDef } from './ports.js';
 import { registerQuotas } from './quotas.js';
 import { registerAgents } from './agents.js';
@@ -38,7 +37,8 @@ function withFloatingIpCleanup(ctx: NetworkContext, b: ResourceBehaviour): Resou
 
 /** Every collection of the API, with its behaviour (routes are registered from this list). */
 export function behaviours(ctx: NetworkContext): ResourceBehaviour[] {
-  const subnetHooks = {
+  const subnetHooks: SubnetHooks = {
+    dropAddressesOf: dropSubnetAddresses,
     syncDhcpPort: async (tx: Parameters<typeof syncDhcpPort>[1], net: Parameters<typeof syncDhcpPort>[2], subnets: Parameters<typeof syncDhcpPort>[3]) => {
       await syncDhcpPort(ctx, tx, net, subnets);
       // A network that now needs DHCP is placed on a DHCP agent (dhcp_agent_scheduler).
@@ -50,7 +50,7 @@ export function behaviours(ctx: NetworkContext): ResourceBehaviour[] {
       // Deleting a network takes its DHCP port and its subnets with it.
       beforeDelete: async (tx, net) => {
         for (const p of await findObjs(tx, portDef, { network_id: net.id, device_owner: 'network:dhcp' })) await deletePortIn(tx, p.id);
-        for (const s of await findObjs(tx, subnetDef, { network_id: net.id })) await deleteSubnetIn(tx, s, { syncDhcpPort: async () => undefined });
+        for (const s of await findObjs(tx, subnetDef, { network_id: net.id })) await deleteSubnetIn(tx, s, { syncDhcpPort: async () => undefined, dropAddressesOf: dropSubnetAddresses });
         await unbindNetwork(tx, net.id);
       },
     })),

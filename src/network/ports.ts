@@ -262,6 +262,15 @@ export async function syncDhcpPort(ctx: NetworkContext, tx: Db, network: Obj, su
   await updatePortIn(ctx, tx, existing, { fixed_ips: [...keep, ...add] }, admin);
 }
 
+/** Removes a subnet's addresses from ports (its allocations are released by the caller). */
+export async function dropSubnetAddresses(tx: Db, subnetId: string, portIds: readonly string[]): Promise<void> {
+  for (const id of portIds) {
+    const p = await getObj(tx, portDef, id);
+    if (!p) continue;
+    await saveObj(tx, portDef, { ...p, fixed_ips: (p.fixed_ips as FixedIp[]).filter((f) => f.subnet_id !== subnetId) });
+  }
+}
+
 /** Sets ports' status as an agent reports it (ACTIVE when plugged, DOWN otherwise). */
 export async function setPortStatus(ctx: NetworkContext, ids: readonly string[], status: 'ACTIVE' | 'DOWN' | 'BUILD' | 'ERROR'): Promise<void> {
   for (const id of ids) {

@@ -82,6 +82,8 @@ export const subnetDef: ResourceDef = {
 export interface SubnetHooks {
   /** Creates or refreshes the network's DHCP port after a DHCP-enabled subnet appears/changes. */
   syncDhcpPort(tx: Db, network: Obj, subnets: readonly Obj[]): Promise<void>;
+  /** Removes a deleted subnet's addresses from these ports' fixed IPs. */
+  dropAddressesOf(tx: Db, subnetId: string, portIds: readonly string[]): Promise<void>;
 }
 
 const cidrOf = (s: Obj): Cidr => parseCidr(String(s.cidr))!;
@@ -186,15 +188,17 @@ async function createOne(ctx: NetworkContext, tx: Db, attrs: Record<string, unkn
 const usableFirst = (c: Cidr): string => formatIp(c.version, usable(c).lo);
 
 export function subnetBehaviour(ctx: NetworkContext, hooks: SubnetHooks): ResourceBehaviour {
+  // A subnet is seen with its network only when that network is shared: an external network's
+  // subnets stay hidden from other projects (Neutron; tempest checks it).
   const networkVisible = async (obj: Obj, caller: Caller): Promise<boolean> => {
     const net = await getObj(ctx.db, networkDef, String(obj.network_id));
-    return !!net && (net.shared === true || net['router:external'] === true || net.project_id === caller.projectId);
+    return !!net && (net.shared === true || net.project_id === caller.projectId);
   };
   const b: ResourceBehaviour = {
     def: subnetDef,
     visibleTo: networkVisible,
     alsoVisible: async (db, _caller, where) => {
-      const nets = [...await findObjs(db, networkDef, { shared: true }), ...await findObjs(db, networkDef, { 'router:external': true })];
+      const nets = await findObjs(db, networkDef, { shared: true });
       if (nets.length === 0) return [];
       const wanted = where.network_id as string[] | undefined;
       const ids = nets.map((n) => n.id).filter((id) => !wanted || wanted.includes(id));
@@ -249,9 +253,13 @@ export function subnetBehaviour(ctx: NetworkContext, hooks: SubnetHooks): Resour
 export async function deleteSubnetIn(tx: Db, obj: Obj, hooks: SubnetHooks): Promise<void> {
   const users = await tx.selectFrom('net_ip_allocation').innerJoin('net_port', 'net_port.id', 'net_ip_allocation.port_id')
     .select(['net_port.id as id', 'net_port.device_owner as owner']).where('net_ip_allocation.subnet_id', '=', obj.id).execute();
-  if (users.some((u) => u.owner !== 'network:dhcp')) {
+  // Addresses a subnet hands out by itself (SLAAC, DHCPv6-stateless) do not keep it alive: Neutron
+  // removes them from their ports. Any other allocation but DHCP's does.
+  const auto = obj.ip_version === 6 && (obj.ipv6_address_mode === 'slaac' || obj.ipv6_address_mode === 'dhcpv6-stateless');
+  if (!auto && users.some((u) => u.owner !== 'network:dhcp')) {
     throw netFault(409, 'SubnetInUse', `Unable to complete operation on subnet ${obj.id}: One or more ports have an IP allocation from this subnet.`);
   }
+  if (auto) await hooks.dropAddressesOf(tx, obj.id, users.map((u) => String(u.id)));
   await tx.deleteFrom('net_ip_allocation').where('subnet_id', '=', obj.id).execute();
   await deleteObj(tx, subnetDef, obj.id);
   const network = await getObj(tx, networkDef, String(obj.network_id));

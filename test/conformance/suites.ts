@@ -27,6 +27,7 @@ export const SUITES: Partial<Record<TempestService, Suite>> = {
   network: {
     service: 'network',
     regex: '^tempest\\.api\\.network',
+    subsetFile: 'network-subset.txt',
   },
 };
 
