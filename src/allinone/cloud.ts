@@ -84,7 +84,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
     });
     const identityUri = services.find((s) => s.type === 'identity')!.url;
     image = await createImageService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
-    network = await createNetworkService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify });
+    network = await createNetworkService(cfg, database, log, { validator: inProcessValidator(identity.tokens, { identityUri }), notify, bus });
     if (cfg.network.create_defaults) await ensureDefaultTopology(network.ctx, boot);
     if (opts.listen !== false) {
       await identity.app.listen({ host: cfg.platform.bind_host, port: cfg.identity.port });

@@ -13,6 +13,7 @@ import { migrateImage } from '../image/service.js';
 import { migrateNetwork } from '../network/service.js';
 import { rotate, initialize } from '../identity/tokens/key-repository.js';
 import { imageBuildCommand } from '../guest/cli.js';
+import { networkCleanupCommand } from '../network/cli.js';
 
 const usage = `nephos — an OpenStack-compatible cloud
 
@@ -26,6 +27,9 @@ const usage = `nephos — an OpenStack-compatible cloud
   nephos image build [--out DIR]  build the Nephos guest image (default DIR: <state_dir>/guest)
   nephos public-exec -- CMD…  run CMD in the public client namespace (the outside of network 'public'),
                               e.g. nephos public-exec -- ssh cirros@203.0.113.15
+  nephos network cleanup [--host H]
+                              remove every network host object of host H (default: this host, then
+                              also the public namespace): namespaces, dnsmasq/haproxy, runtime files
 `;
 
 const pidFile = (cfg: Config) => join(cfg.platform.state_dir, 'nephos.pid');
@@ -185,6 +189,11 @@ async function main(argv: string[]): Promise<number> {
     case 'image':
       if (sub !== 'build') break;
       return imageBuildCommand(argv.slice(2), cfg.platform.state_dir);
+    case 'network': {
+      if (sub !== 'cleanup') break;
+      const pid = readPid(cfg);
+      return networkCleanupCommand(argv.slice(2), cfg, { cloudRunning: pid !== undefined && isOurs(pid) });
+    }
     case 'public-exec': {
       const cmd = argv.slice(argv[1] === '--' ? 2 : 1);
       if (cmd.length === 0) break;

@@ -9,6 +9,8 @@ import { networkMigrations } from './store/migrations.js';
 import type { NetworkDB } from './store/schema.js';
 import { NetworkContext, type Notifier } from './context.js';
 import { createNetworkApp } from './app.js';
+import type { Bus } from '../platform/bus/index.js';
+import { serveAgentContract } from './agent/bus-server.js';
 
 /** A running (or ready-to-listen) network service. */
 export interface NetworkService {
@@ -20,10 +22,14 @@ export interface NetworkService {
 /** Applies the network migrations (start and `nephos db sync`). */
 export const migrateNetwork = (database: Database): Promise<string[]> => migrateToLatest(database.db, 'network', networkMigrations);
 
-/** Builds the network service on an open database: migrations and the HTTP app. */
-export async function createNetworkService(cfg: Config, database: Database, log: Logger, opts: { validator: TokenValidator; notify?: Notifier }): Promise<NetworkService> {
+/**
+ * Builds the network service on an open database: migrations and the HTTP app; with a `bus`, it
+ * also answers the network agents of other hosts there and fans data-plane changes out to them.
+ */
+export async function createNetworkService(cfg: Config, database: Database, log: Logger, opts: { validator: TokenValidator; notify?: Notifier; bus?: Bus }): Promise<NetworkService> {
   await migrateNetwork(database);
   const ctx = new NetworkContext(database.db as Kysely<NetworkDB>, database.engine, cfg, log.child({ service: 'network' }), opts.notify);
   const app = createNetworkApp(ctx, opts.validator);
-  return { ctx, app, close: () => app.close() };
+  const agents = opts.bus ? await serveAgentContract(ctx, opts.bus) : undefined;
+  return { ctx, app, close: async () => { await agents?.stop(); await app.close(); } };
 }

@@ -3,6 +3,7 @@
  * port status and heartbeats are direct calls; every API change pokes the agent.
  */
 import { hostname } from 'node:os';
+import type { Config } from '../../platform/config/config.js';
 import type { NetworkContext } from '../context.js';
 import { AGENT_TYPES, reportAgentState } from '../agents.js';
 import { desiredHostState } from '../host-state.js';
@@ -21,7 +22,7 @@ import { mkdirSync } from 'node:fs';
 import { convergePublic } from './public.js';
 
 /** This host's name for the network agent: `network.host`, else the machine's short hostname. */
-export const agentHost = (ctx: NetworkContext): string =>
+export const agentHost = (ctx: Pick<NetworkContext, 'config'>): string =>
   (ctx.config.network.host ?? hostname().split('.')[0] ?? 'localhost').toLowerCase().replace(/[^a-z0-9-]/g, '-');
 
 /** The server side of the agent contract, as direct calls. */
@@ -48,12 +49,26 @@ export async function resolveInstance(ctx: NetworkContext, networkId: string, ip
   return p && p.device_id ? { instanceId: String(p.device_id), projectId: String(p.project_id) } : null;
 }
 
-/** The converge steps of this host, in order. */
-export function agentSteps(ctx: NetworkContext, host: string, metadata: { socketPath: string; proxyKey: string } | null): ConvergeStep[] {
-  const cfg = ctx.config.network;
-  const underlay: Underlay | null = cfg.underlay_device && cfg.underlay_address
+/** The underlay of this host as configured (`network.underlay_device`/`underlay_address`), or null (single host). */
+export function configuredUnderlay(cfg: Config['network']): Underlay | null {
+  return cfg.underlay_device && cfg.underlay_address
     ? { device: cfg.underlay_device, address: cfg.underlay_address, mtu: cfg.path_mtu || cfg.global_physnet_mtu }
     : null;
+}
+
+/** What an agent reports in its `configurations` (Neutron's linuxbridge agent keys; `tunneling_ip` is its VTEP). */
+export function agentConfigurations(underlay: Underlay | null): Record<string, unknown> {
+  return { tunneling_ip: underlay?.address ?? null, tunnel_types: ['vxlan'], bridge_mappings: {}, interface_mappings: {} };
+}
+
+/**
+ * The converge steps of this host, in order. Only `ctx.config` is read, so an agent without a
+ * database (another host, over the bus) builds the same steps. `o.underlay` overrides the
+ * configured one (two agents in one process, as tests run them).
+ */
+export function agentSteps(ctx: Pick<NetworkContext, 'config'>, host: string, metadata: { socketPath: string; proxyKey: string } | null, o: { readonly underlay?: Underlay | null } = {}): ConvergeStep[] {
+  const cfg = ctx.config.network;
+  const underlay = o.underlay !== undefined ? o.underlay : configuredUnderlay(cfg);
   const publicSide = { namespace: cfg.public_namespace, physicalNetwork: cfg.public_physical_network };
   // L2 first (host namespace, bridges, TAPs); routers make their veths; L2 again wires them.
   const dhcp = { dir: cfg.dhcp_dir ?? defaultDhcpDir(host), leaseSeconds: cfg.dhcp_lease_duration, metadata };
@@ -71,9 +86,10 @@ export function agentSteps(ctx: NetworkContext, host: string, metadata: { socket
  * Builds and starts the agent of this host (and its metadata proxy), poked by every change the
  * API makes. `stop` leaves the host's data plane running: VMs keep their network.
  */
-export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: string; steps?: ConvergeStep[] } = {}): Promise<{ agent: NetworkAgent; host: string; stop(): Promise<void> }> {
+export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: string; steps?: ConvergeStep[]; underlay?: Underlay | null } = {}): Promise<{ agent: NetworkAgent; host: string; stop(): Promise<void> }> {
   const host = opts.host ?? agentHost(ctx);
   const cfg = ctx.config.network;
+  const underlay = opts.underlay !== undefined ? opts.underlay : configuredUnderlay(cfg);
   const stateDir = ctx.config.platform.state_dir;
   const log = ctx.log.child({ component: 'network-agent', host });
   mkdirSync(join(stateDir, 'network'), { recursive: true, mode: 0o700 });
@@ -85,9 +101,9 @@ export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: st
     resolve: (networkId, ip) => resolveInstance(ctx, networkId, ip),
   });
   const agent = new NetworkAgent({
-    host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, { socketPath, proxyKey }), log,
+    host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, { socketPath, proxyKey }, { underlay }), log,
     resyncMs: cfg.agent_resync_interval * 1000,
-    configurations: { tunneling_ip: cfg.underlay_address ?? null, tunnel_types: ['vxlan'], bridge_mappings: {}, interface_mappings: {} },
+    configurations: agentConfigurations(underlay),
   });
   const unsubscribe = ctx.onChange(() => agent.poke());
   agent.start();

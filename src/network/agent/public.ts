@@ -6,9 +6,12 @@
  * all without touching the machine's own namespace or uplink.
  */
 import type { DesiredHostState } from './desired.js';
-import { addrAdd, addrList, linkAddVeth, linkGet, linkSet, netnsAdd, netnsDelete } from '../host/ip.js';
+import { addrAdd, addrList, linkAddVeth, linkDelete, linkGet, linkList, linkSet, netnsAdd, netnsDelete } from '../host/ip.js';
 import { PUBLIC_CLIENT_LINK, bridgeName, hostNamespace, publicHostLinkName } from '../host/names.js';
 import type { StepResult } from './agent.js';
+
+/** Prefix of the host-side ends of public veths (`publicHostLinkName`). */
+const PUBLIC_HOST_PREFIX = 'pub';
 
 export interface PublicOptions {
   /** Namespace of the public side (tests use their own). */
@@ -22,11 +25,16 @@ export async function convergePublic(desired: DesiredHostState, o: PublicOptions
   const changes: string[] = [];
   const net = desired.networks.find((n) => n.type === 'flat' && n.physicalNetwork === o.physicalNetwork);
   const gw = net ? desired.routers.map((r) => r.gateway).find((g) => g && g.port.networkId === net.id && g.gatewayIp) : undefined;
-  if (!net || !gw) return { changes, errors: [] };
+  const hostNs = hostNamespace(desired.host);
+  const hostEnd = net && gw ? publicHostLinkName(net.id) : null;
+  // The veth of an external network this host no longer carries goes (its bridge went with the
+  // last gateway); the namespace itself stays, like the host namespace, as this host's outside.
+  for (const l of await linkList(hostNs)) {
+    if (l.name.startsWith(PUBLIC_HOST_PREFIX) && l.name !== hostEnd && await linkDelete(hostNs, l.name)) changes.push(`deleted ${l.name}`);
+  }
+  if (!net || !gw || !hostEnd) return { changes, errors: [] };
   const prefix = gw.cidrs.find((c) => !c.includes(':'))?.split('/')[1] ?? '24';
   const cidr = `${gw.gatewayIp}/${prefix}`;
-  const hostNs = hostNamespace(desired.host);
-  const hostEnd = publicHostLinkName(net.id);
   if (await netnsAdd(o.namespace)) {
     changes.push(`created ${o.namespace}`);
     await linkSet(o.namespace, 'lo', { up: true });
