@@ -22,6 +22,7 @@ import { registerAvailabilityZones } from './availability-zones.js';
 import { registerIpAvailability } from './ip-availability.js';
 import { securityGroupBehaviour } from './security-groups.js';
 import { securityGroupRuleBehaviour } from './security-group-rules.js';
+import { subnetPoolBehaviour } from './subnetpools.js';
 
 /** Deleting an external network first deletes its unassociated floating IPs (Neutron's BEFORE_DELETE handler). */
 function withFloatingIpCleanup(ctx: NetworkContext, b: ResourceBehaviour): ResourceBehaviour {
@@ -60,6 +61,7 @@ export function behaviours(ctx: NetworkContext): ResourceBehaviour[] {
     floatingIpBehaviour(ctx),
     securityGroupBehaviour(ctx),
     securityGroupRuleBehaviour(ctx),
+    subnetPoolBehaviour(ctx),
   ];
 }
 

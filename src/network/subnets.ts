@@ -1,6 +1,7 @@
 /**
- * Subnets: CIDR (strict), version, gateway, allocation pools, DNS servers, host routes, DHCP and
- * the IPv6 modes — validated as Neutron does — and the DHCP port kept in step.
+ * Subnets: CIDR (strict, or carved from a subnet pool), version, gateway, allocation pools, DNS
+ * servers, host routes, DHCP and the IPv6 modes — validated as Neutron does — and the DHCP port
+ * kept in step.
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, forbidden } from '../platform/http/faults.js';
@@ -14,6 +15,7 @@ import type { ResourceBehaviour } from './resource/routes.js';
 import { deleteObj, findObjs, getObj, insertObj, nowStamp, saveObj, type Db } from './resource/store.js';
 import { transact } from './resource/tx.js';
 import { checkQuotaForItems } from './quotas.js';
+import { checkPoolAffinity, subnetFromPool } from './subnetpools.js';
 import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, integer, ipAddressOrNone, listOf, oneOfOrNone, string, uuid, uuidOrNone, type Check } from './resource/validate.js';
 
@@ -146,9 +148,10 @@ async function createOne(ctx: NetworkContext, tx: Db, attrs: Record<string, unkn
   const seen = network && (caller.isAdmin || network.project_id === caller.projectId || network.shared === true || network['router:external'] === true);
   if (!network || !seen) throw networkDef.notFound(networkId);
   if (!caller.isAdmin && network.project_id !== caller.projectId) throw forbidden(`(rule:create_subnet) is disallowed by policy`);
-  if (attrs.subnetpool_id) throw badRequest('Subnet pools are not supported by this cloud: give a cidr.');
-  if (attrs.cidr === undefined) throw badRequest('Bad subnets request: a cidr must be specified in the absence of a subnet pool');
-  const text = String(attrs.cidr);
+  const pooled = await subnetFromPool(ctx, tx, attrs, caller);
+  const given = pooled?.cidr ?? attrs.cidr;
+  if (given === undefined) throw badRequest('Bad subnets request: a subnetpool must be specified in the absence of a cidr');
+  const text = String(given);
   const loose = parseCidr(text);
   if (!loose || !text.includes('/')) throw badAttr('cidr', `'${text}' is not a valid IP subnet`);
   const c = parseCidr(text, true);
@@ -162,6 +165,7 @@ async function createOne(ctx: NetworkContext, tx: Db, attrs: Record<string, unkn
   for (const s of siblings) {
     if (overlaps(cidrOf(s), c)) throw badRequest(`Invalid input for operation: Requested subnet with cidr: ${text} for network: ${networkId} overlaps with another subnet.`);
   }
+  checkPoolAffinity(siblings, version, pooled?.subnetpoolId);
   let gateway: string | null;
   if (!('gateway_ip' in attrs)) gateway = usableFirst(c);
   else gateway = attrs.gateway_ip === null ? null : canonicalIp(String(attrs.gateway_ip))!;
@@ -176,7 +180,7 @@ async function createOne(ctx: NetworkContext, tx: Db, attrs: Record<string, unkn
   const now = nowStamp();
   const { prefixlen: _p, use_default_subnetpool: _u, ...rest } = attrs;
   const obj: Obj = {
-    ...rest, id, cidr: formatCidr(c), ip_version: version, gateway_ip: gateway, allocation_pools: pools,
+    ...rest, id, cidr: formatCidr(c), ip_version: version, gateway_ip: gateway, allocation_pools: pools, subnetpool_id: pooled?.subnetpoolId ?? null,
     tags: [], created_at: now, updated_at: now, revision_number: 1,
   };
   await insertObj(tx, subnetDef, obj);

@@ -12,7 +12,7 @@ export const COLLECTIONS: readonly [string, string][] = [
   ['network', 'networks'], ['subnet', 'subnets'], ['port', 'ports'], ['security_group', 'security_groups'],
   ['security_group_rule', 'security_group_rules'], ['router', 'routers'], ['floatingip', 'floatingips'],
   ['quota', 'quotas'], ['agent', 'agents'], ['availability_zone', 'availability_zones'],
-  ['network_ip_availability', 'network-ip-availabilities'],
+  ['network_ip_availability', 'network-ip-availabilities'], ['subnetpool', 'subnetpools'],
 ];
 
 export function registerCore(app: FastifyInstance): void {

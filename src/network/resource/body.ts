@@ -48,7 +48,8 @@ function unwrap(body: unknown, key: string): Record<string, unknown> {
 }
 
 function checkKnown(def: ResourceDef, given: Record<string, unknown>, method: 'POST' | 'PUT'): void {
-  const unknown = Object.keys(given).filter((k) => !(k in def.attributes) || def.attributes[k]!.visible === 'none');
+  // Internal attributes are unknown to callers; write-only ones (a subnet's `prefixlen`) are not.
+  const unknown = Object.keys(given).filter((k) => !(k in def.attributes) || (def.attributes[k]!.visible === 'none' && !def.attributes[k]!.post && !def.attributes[k]!.put));
   if (unknown.length) throw badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
   for (const k of Object.keys(given)) {
     const spec = def.attributes[k]!;

@@ -85,9 +85,21 @@ async function floatingIpAssociation(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('net_floating_ip_fixed').unique().on('net_floating_ip').columns(['floating_network_id', 'port_id', 'fixed_ip_address']).execute();
 }
 
+/**
+ * Subnet pools. A pool's row is what subnet allocation locks; `default_for_version` holds the IP
+ * version while the pool is that version's default (NULL otherwise, and NULLs never collide), so
+ * the unique index lets only one default per version exist even when two requests race.
+ */
+async function subnetpools(db: Kysely<any>): Promise<void> {
+  await createResourceTable(db, 'net_subnetpool', { shared: 'integer' });
+  await db.schema.alterTable('net_subnetpool').addColumn('default_for_version', 'integer').execute();
+  await db.schema.createIndex('net_subnetpool_default').unique().on('net_subnetpool').column('default_for_version').execute();
+}
+
 /** The network service's migrations, applied in name order. */
 export const networkMigrations: Record<string, Migration> = {
   '0001_initial': { up: initial },
   '0002_agents': { up: agents },
   '0003_floating_ip_association': { up: floatingIpAssociation },
+  '0004_subnetpools': { up: subnetpools },
 };
