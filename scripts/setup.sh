@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # qemu-utils: image inspection/conversion; qemu-system-x86: VMs; busybox-static, dropbear-bin,
-# cpio: the Nephos guest image is built from them (its kernel is downloaded, not installed);
+# cpio: the Nephos guest image is built from them (its kernel is downloaded, not installed), lz4
+# compresses its initramfs;
 # syslinux, syslinux-common, mtools, dosfstools: its bootable disk (built without mounting);
 # genisoimage: config drives (ISO 9660, label config-2); iproute2, nftables, dnsmasq-base: the
 # network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP); haproxy:
 # the metadata proxy in each DHCP namespace (and load balancers).
-runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio
+runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio lz4
   syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables dnsmasq-base haproxy)
 test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping)
 pkgs=("${runtime_pkgs[@]}")

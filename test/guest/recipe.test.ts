@@ -1,12 +1,15 @@
-// The guest recipe's parts that can run on the host: the JSON flattener (under the same busybox
-// awk the guest uses), the cpio writer (read back by GNU cpio) and the MBR layout.
+// The guest recipe's parts that can run on the host: the JSON flattener and the metadata picker
+// (under the same busybox awk the guest uses), the cpio writer (read back by GNU cpio), the MBR
+// layout and the removal of module signatures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCpio } from '../../src/guest/cpio.js';
 import { mbrSector } from '../../src/guest/disk.js';
 import { defaultRecipeDir } from '../../src/guest/build.js';
+import { stripModuleSignature } from '../../src/guest/modules.js';
 
 async function flatten(json: string): Promise<string[]> {
   const child = execFile('busybox', ['awk', '-f', join(defaultRecipeDir, 'rootfs/lib/nephos/json.awk')]);
@@ -41,6 +44,45 @@ test('json.awk flattens nested metadata, unescapes strings and keeps one value p
 
 test('json.awk yields nothing for input that is not JSON', async () => {
   assert.deepEqual(await flatten('<html>502 Bad Gateway</html>\n'), []);
+});
+
+test('instance.awk, run after json.awk in the same awk, writes hostname, uuid and keys', async () => {
+  const dir = mkdtempSync('/tmp/nephos-test-instance-');
+  try {
+    const run = (doc: object) => new Promise<string>((resolve, reject) => {
+      writeFileSync(join(dir, 'meta_data.json'), JSON.stringify(doc));
+      execFile('busybox', ['awk', '-v', `md=${dir}`, '-f', join(defaultRecipeDir, 'rootfs/lib/nephos/json.awk'),
+        '-f', join(defaultRecipeDir, 'rootfs/lib/nephos/instance.awk'), join(dir, 'meta_data.json')],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    const flat = await run({ uuid: 'u-1', name: 'vm one', hostname: 'vm-1.novalocal',
+      public_keys: { a: 'ssh-ed25519 AAAA a@h\n', b: 'ssh-rsa BBBB b@h' }, keys: [{ data: 'ssh-ed25519 CCCC c@h' }] });
+    assert.match(flat, /^hostname\tvm-1\.novalocal$/m, 'the flattened form still goes to stdout');
+    assert.equal(read('hostname'), 'vm-1.novalocal\n');
+    assert.equal(read('uuid'), 'u-1\n');
+    assert.equal(read('keys'), 'ssh-ed25519 AAAA a@h\nssh-rsa BBBB b@h\n');
+    // No hostname: the name; no public_keys: the data of the "keys" list.
+    await run({ uuid: 'u-2', name: 'vm two', keys: [{ data: 'ssh-ed25519 CCCC c@h' }] });
+    assert.equal(read('hostname'), 'vm two\n');
+    assert.equal(read('keys'), 'ssh-ed25519 CCCC c@h\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stripModuleSignature drops an appended module signature and leaves unsigned modules alone', () => {
+  const elf = Buffer.from('\x7fELF module body');
+  const sig = Buffer.alloc(300, 0x5a);
+  const info = Buffer.alloc(12);
+  info[2] = 2; // PKEY_ID_PKCS7
+  info.writeUInt32BE(sig.length, 8);
+  const signed = Buffer.concat([elf, sig, info, Buffer.from('~Module signature appended~\n')]);
+  assert.deepEqual(stripModuleSignature(signed), elf);
+  assert.deepEqual(stripModuleSignature(elf), elf);
+  const bogus = Buffer.from(signed);
+  bogus.writeUInt32BE(1e6, elf.length + sig.length + 8);
+  assert.throws(() => stripModuleSignature(bogus), /beyond the file/);
 });
 
 test('buildCpio writes a newc archive GNU cpio reads back, parents first, with device nodes', async () => {

@@ -26,9 +26,13 @@ function path(    p, d) {
 	return p
 }
 
+# Prints one line and keeps it in jp/jv (1..jn) for a program run after this one (instance.awk).
 function emit(v) {
 	sub(/[ ]+$/, "", v)
-	print path() "\t" v
+	jn++
+	jp[jn] = path()
+	jv[jn] = v
+	print jp[jn] "\t" v
 }
 
 { doc = doc $0 "\n" }
