@@ -15,6 +15,7 @@
  * (the data plane is proven by test/network/*dataplane* and the e2e suites).
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await agent?.stop();
+    // The agent's runtime directory (its metadata proxy socket): nothing of this run may stay behind.
+    if (agent) rmSync(`/run/nephos/${agent.host}`, { recursive: true, force: true });
     await h.close();
     web?.server.close();
   }

@@ -60,6 +60,7 @@ before(async () => {
 after(async () => {
   await agent?.stop();
   await removeAllDhcp(host, { dir: defaultDhcpDir(host) }).catch(() => undefined);
+  rmSync(`/run/nephos/${host}`, { recursive: true, force: true });
   for (const ns of (await netnsList()).filter((n) => n.startsWith(hostNs) || n === publicNs)) await netnsDelete(ns);
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
