@@ -70,3 +70,18 @@ test('formatNetworkReport: ratios point the same way for rates and latencies, mi
   assert.deepEqual((peerOnly.split('\n').find((l) => l.startsWith('port create (')) ?? '').trim().split(/\s{2,}/), ['port create (ports/s, c=4)', '-', '2.7', '-']);
   assert.doesNotMatch(peerOnly, /targets:/);
 });
+
+test('formatNetworkReport: SG rule -> wire p50 and max for Nephos, "n/a (no agent)" for the peer, and its 1 s target', () => {
+  const nephos = { ...side('nephos', 90, 4.3), sgToWire: [300, 120, 980, 200, 150] };
+  const report = formatNetworkReport(nephos, side('neutron-server', 3, 86), load);
+  const line = (label: string): string[] => (report.split('\n').find((l) => l.startsWith(label)) ?? '').trim().split(/\s{2,}/);
+  assert.deepEqual(line('SG rule -> on the wire, p50'), ['SG rule -> on the wire, p50 (ms)', '200', 'n/a (no agent)', '-']);
+  assert.deepEqual(line('SG rule -> on the wire, max'), ['SG rule -> on the wire, max (ms)', '980', 'n/a (no agent)', '-']);
+  assert.match(report, /5 trials \(rule POST to first connection through a floating IP\): 300, 120, 980, 200, 150 ms/);
+  assert.match(report, /PASS {2}SG rule create to enforced on the wire, p50 \(ms\): 200\.0 <= 1000/);
+  const slow = checkNetworkTargets({ ...nephos, sgToWire: [1500, 1200, 900] }, undefined);
+  assert.deepEqual(slow.map((t) => [t.label, t.pass]), [['SG rule create to enforced on the wire, p50 (ms)', false]]);
+  // Not measured: no figure, no target.
+  const none = formatNetworkReport(side('nephos', 90, 4.3), undefined, load);
+  assert.match(none, /SG rule -> on the wire, p50 \(ms\) +n\/a +- +-/);
+});

@@ -20,15 +20,16 @@ import { NetworkClient, issueAdminToken } from './lib/network-client.js';
 import type { NetworkTarget } from './lib/network-client.js';
 import { startNephosProcess } from './lib/nephos-process.js';
 import { treeRssKiB } from './lib/rss.js';
+import { createSgWireProbe } from './lib/sg-wire-probe.js';
+import { cleanupHost } from '../src/network/agent/cleanup.js';
 import { startNeutronPeer } from './peers/neutron.js';
 import type { NeutronPeer } from './peers/neutron.js';
 
 /**
- * HOOK (data plane, not built yet): measures, per trial, the milliseconds from a successful
- * `POST /v2.0/security-group-rules` to the first packet the new rule lets through on live traffic
- * (e.g. a namespace on a port's TAP probing a closed TCP port until it opens). Set it on the
- * Nephos side once the network agent enforces security groups; neutron-server here runs without
- * agents, so it has nothing on the wire to measure.
+ * Measures, per trial, the milliseconds from a `POST /v2.0/security-group-rules` to the first
+ * connection the new rule lets through on live traffic. Nephos: lib/sg-wire-probe.ts (a fake VM on
+ * a port of the all-in-one's agent host, reached through a floating IP); neutron-server here runs
+ * without agents, so it has nothing on the wire to measure.
  */
 export type SgRuleToWireProbe = (target: NetworkTarget, trials: number) => Promise<number[]>;
 
@@ -259,8 +260,16 @@ export async function measureSide(spec: SideSpec, load: NetworkLoad, say: (line:
     }
 
     if (spec.sgRuleToWire) {
-      result.sgToWire = await spec.sgRuleToWire(spec.target, load.sgTrials);
-      result.sgNote = '';
+      await waitForQuiet(load.quiet.maxBusy, load.quiet.maxWaitMs);
+      try {
+        result.sgToWire = await spec.sgRuleToWire(spec.target, load.sgTrials);
+        result.sgNote = '';
+        const sorted = [...result.sgToWire].sort((a, b) => a - b);
+        say(`${spec.name}: SG rule -> wire p50 ${percentile(sorted, 50).toFixed(0)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms`);
+      } catch (err) {
+        result.sgNote = 'failed (see below)';
+        result.problems.push(`SG rule -> wire: ${(err as Error).message}`);
+      }
     }
     if (spec.rssPids.length > 0) result.rssKiB = treeRssKiB(spec.rssPids);
     return result;
@@ -345,8 +354,10 @@ export function formatNetworkReport(nephos: NetworkSideResult | undefined, neutr
     const g = neutron?.lists.find((l) => l.size === size);
     row(`port list, ${size} ports, p50 (ms)`, n?.p50, g?.p50, false);
   }
-  const sgN = nephos?.sgToWire?.length ? percentile([...nephos.sgToWire].sort((a, b) => a - b), 50) : undefined;
-  rows.push(['SG rule -> on the wire, p50 (ms)', sgN === undefined ? 'n/a' : fmt(sgN, 0), neutron ? 'n/a' : '-', '-']);
+  const sg = nephos?.sgToWire?.length ? [...nephos.sgToWire].sort((a, b) => a - b) : undefined;
+  const peerSg = neutron ? 'n/a (no agent)' : '-';
+  rows.push(['SG rule -> on the wire, p50 (ms)', sg ? fmt(percentile(sg, 50), 0) : 'n/a', peerSg, '-']);
+  rows.push(['SG rule -> on the wire, max (ms)', sg ? fmt(sg[sg.length - 1], 0) : 'n/a', peerSg, '-']);
 
   const out: string[] = [];
   out.push(`${load.ports} single creates then deletes on one network, ${load.concurrency} at a time; each list ${load.listRuns} times (after 2 untimed), request to last byte`);
@@ -362,6 +373,7 @@ export function formatNetworkReport(nephos: NetworkSideResult | undefined, neutr
     const extra = side.lists.find((l) => l.extra)?.extra;
     if (extra) out.push(`  each list also held ${extra} port(s) the server made itself (DHCP)`);
     if (side.bulkPorts > 0) out.push(`  setup: ${side.bulkPorts} ports by bulk POST in ${side.bulkSeconds.toFixed(1)} s (${(side.bulkPorts / side.bulkSeconds).toFixed(1)} ports/s)`);
+    if (side.sgToWire?.length) out.push(`  SG rule -> wire: ${side.sgToWire.length} trials (rule POST to first connection through a floating IP): ${side.sgToWire.map((ms) => ms.toFixed(0)).join(', ')} ms`);
     if (side.sgNote) out.push(`  SG rule -> wire: ${side.sgNote}`);
     if (side.rssKiB !== undefined) out.push(`  server RSS after the run: ${(side.rssKiB / 1024).toFixed(0)} MiB`);
     for (const p of side.problems) out.push(`  ! ${p}`);
@@ -417,11 +429,22 @@ export async function runNetworkBench(opts: NetworkBenchOptions): Promise<Networ
     let nephosUrl = opts.nephosUrl;
     let nephosPids: number[] = [];
     const ownNephos = identityUrl === undefined;
+    // The all-in-one's network agent builds host objects under this host name, never that of a
+    // cloud already running here, and an outside world namespace of its own.
+    const agentHost = `bench${process.pid}`;
+    const publicNamespace = `nephos-bench${process.pid}pub`;
+    const sgProbe = createSgWireProbe({ host: agentHost, publicNamespace, workDir: root, log: (line) => console.log(line) });
     if (ownNephos) {
       const stateDir = join(root, 'nephos');
       mkdirSync(stateDir);
       password = randomBytes(12).toString('hex');
       const networkPort = await freePort();
+      // Runs after the all-in-one stopped (cleanups run last first): its agent leaves namespaces,
+      // dnsmasq and haproxy behind by design (VMs keep their network), the bench must not.
+      cleanups.push(async () => {
+        const r = await cleanupHost(agentHost, { publicNamespace });
+        for (const p of r.problems) console.error(`cleanup of host ${agentHost}: ${p}`);
+      });
       const nephos = await startNephosProcess({
         stateDir,
         identityPort: await freePort(),
@@ -431,11 +454,15 @@ export async function runNetworkBench(opts: NetworkBenchOptions): Promise<Networ
           NEPHOS_NETWORK_PORT: String(networkPort),
           // A throwaway cloud: the 10,000-port list needs more than the default 500 ports.
           NEPHOS_NETWORK_QUOTA_PORT: '-1',
-          // Host objects an agent makes carry this name, never that of a cloud already running here.
-          NEPHOS_NETWORK_HOST: `bench${process.pid}`,
+          NEPHOS_NETWORK_HOST: agentHost,
+          NEPHOS_NETWORK_AGENT_ENABLED: 'true',
+          NEPHOS_NETWORK_PUBLIC_NAMESPACE: publicNamespace,
+          // The external network `public` the SG probe's floating IP comes from.
+          NEPHOS_NETWORK_CREATE_DEFAULTS: 'true',
         },
       });
       cleanups.push(() => nephos.stop());
+      cleanups.push(() => sgProbe.cleanup());
       identityUrl = nephos.identityUrl;
       nephosPids = [nephos.pid];
       console.log(`nephos:         all-in-one pid ${nephos.pid}, identity ${identityUrl}`);
@@ -454,8 +481,8 @@ export async function runNetworkBench(opts: NetworkBenchOptions): Promise<Networ
           listSizes: opts.listSizes,
           bulkBatch: opts.bulkBatch,
           rssPids: nephosPids,
-          // HOOK: set sgRuleToWire here once the network agent enforces security groups.
-          sgNote: 'not measured yet: needs the data plane (hook SgRuleToWireProbe in bench/network.ts)',
+          sgRuleToWire: ownNephos ? sgProbe.probe : undefined,
+          sgNote: ownNephos ? '' : 'not measured: only on the all-in-one the bench starts itself (the probe plugs into its agent host)',
           disposable: ownNephos,
         });
         console.log(`nephos:         network API ${nephosUrl}${ownNephos ? '' : ' (running cloud; everything the bench makes is deleted after)'}`);
@@ -486,7 +513,7 @@ export async function runNetworkBench(opts: NetworkBenchOptions): Promise<Networ
         listSizes: sizes,
         bulkBatch: opts.peerBulkBatch,
         rssPids: peer.pids,
-        sgNote: 'n/a: the peer runs without agents, nothing enforces rules on the wire',
+        sgNote: 'n/a (no agent): the peer runs API only, nothing enforces rules on the wire',
         disposable: true,
       });
     }

@@ -28,12 +28,25 @@ export function standardAttributes(opts: { name?: boolean; description?: boolean
 /** A tag list, as the tags extension accepts it. */
 export const tagsCheck = listOf(string(255), { unique: true });
 
+// Attribute maps are static: the shown names are worked out once per resource and audience.
+const shownCache = new WeakMap<ResourceDef, { admin: readonly string[]; other: readonly string[] }>();
+
+/** The attributes a response shows an admin (or anyone else), in attribute-map order. */
+export function shownAttributes(def: ResourceDef, isAdmin: boolean): readonly string[] {
+  let shown = shownCache.get(def);
+  if (!shown) {
+    const entries = Object.entries(def.attributes).filter(([, spec]) => spec.visible !== 'none');
+    shown = { admin: entries.map(([name]) => name), other: entries.filter(([, spec]) => spec.visible !== 'admin').map(([name]) => name) };
+    shownCache.set(def, shown);
+  }
+  return isAdmin ? shown.admin : shown.other;
+}
+
 /** Object → response body for `caller`, keeping only `fields` when given. */
 export function render(def: ResourceDef, obj: Obj, caller: Caller, fields: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const wanted = fields.length ? new Set(fields) : undefined;
-  for (const [name, spec] of Object.entries(def.attributes)) {
-    if (spec.visible === 'none' || (spec.visible === 'admin' && !caller.isAdmin)) continue;
+  for (const name of shownAttributes(def, caller.isAdmin)) {
     if (wanted && !wanted.has(name)) continue;
     out[name] = obj[name] ?? null;
   }

@@ -2,7 +2,7 @@
  * Reads and writes of resource rows: the JSON body plus its mirrored columns, kept in step in
  * one place so no caller can write one without the other.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { NetworkDB } from '../store/schema.js';
 import type { Obj, ResourceDef } from './types.js';
 
@@ -30,19 +30,45 @@ export async function getObj(db: Db, def: ResourceDef, id: string): Promise<Obj 
   return row ? parse(row.body as string) : undefined;
 }
 
-/** Objects whose mirrored columns equal the given values (`IN` for arrays). */
-export async function findObjs(db: Db, def: ResourceDef, where: Readonly<Record<string, unknown>> = {}): Promise<Obj[]> {
-  let q = db.selectFrom(def.table).select('body');
+/** The column mirroring an attribute (`id`, `project_id` and `name` are columns of every table). */
+export function columnOf(def: ResourceDef, attr: string): string {
+  const col = attr === 'id' || attr === 'project_id' || attr === 'name' ? attr : def.columns[attr];
+  if (!col) throw new Error(`${def.table}: ${attr} is not a column`);
+  return col;
+}
+
+/** A stored row, or the part of it a query selected: `id`, `body` (the object's JSON) and mirrored columns. */
+export type StoredRow = Readonly<Record<string, unknown>> & { readonly id: string; readonly body: string };
+
+type Where = Readonly<Record<string, unknown>>;
+
+/** `q` narrowed to rows whose mirrored columns equal the given values (`IN` for arrays); undefined when nothing can match. */
+function whereEqual<Q extends SelectQueryBuilder<NetworkDB, string, object>>(q: Q, def: ResourceDef, where: Where): Q | undefined {
   for (const [attr, value] of Object.entries(where)) {
-    const col = attr === 'id' || attr === 'project_id' || attr === 'name' ? attr : def.columns[attr];
-    if (!col) throw new Error(`${def.table}: ${attr} is not a column`);
+    const col = columnOf(def, attr);
     if (Array.isArray(value)) {
-      if (value.length === 0) return [];
-      q = q.where(col, 'in', value.map(columnValue));
-    } else if (value === null) q = q.where(col, 'is', null);
-    else q = q.where(col, '=', columnValue(value));
+      if (value.length === 0) return undefined;
+      q = q.where(col, 'in', value.map(columnValue)) as Q;
+    } else if (value === null) q = q.where(col, 'is', null) as Q;
+    else q = q.where(col, '=', columnValue(value)) as Q;
   }
-  return (await q.execute()).map((r) => parse(r.body as string));
+  return q;
+}
+
+/**
+ * Rows whose mirrored columns equal the given values (`IN` for arrays), bodies unparsed: `id`,
+ * `body` and the columns `where` names (selecting no more keeps a 10,000-row read cheap).
+ */
+export async function findRows(db: Db, def: ResourceDef, where: Where = {}): Promise<StoredRow[]> {
+  const columns = [...new Set(['id', 'body', ...Object.keys(where).map((attr) => columnOf(def, attr))])];
+  const q = whereEqual(db.selectFrom(def.table).select(columns), def, where);
+  return q ? ((await q.execute()) as StoredRow[]) : [];
+}
+
+/** Objects whose mirrored columns equal the given values (`IN` for arrays). */
+export async function findObjs(db: Db, def: ResourceDef, where: Where = {}): Promise<Obj[]> {
+  const q = whereEqual(db.selectFrom(def.table).select('body'), def, where);
+  return q ? (await q.execute()).map((r) => parse(r.body as string)) : [];
 }
 
 export async function insertObj(db: Db, def: ResourceDef, obj: Obj): Promise<void> {
