@@ -12,12 +12,12 @@ import { parseCidr } from './ipam/addr.js';
 import type { FixedIp } from './ipam/allocate.js';
 import { networkDef } from './networks.js';
 import { portDef } from './ports.js';
+import { routerDef } from './router-def.js';
 import { findObjs, type Db } from './resource/store.js';
 import type { Obj } from './resource/types.js';
 import { securityGroupRuleDef } from './security-groups.js';
 import { subnetDef } from './subnets.js';
 
-const PROTOCOLS: Readonly<Record<string, string>> = { tcp: '6', udp: '17', icmp: '1', icmpv6: '58', 'ipv6-icmp': '58', sctp: '132', gre: '47', esp: '50', ah: '51', vrrp: '112', igmp: '2', ipip: '4', dccp: '33', 'ipv6-encap': '41', ospf: '89', pgm: '113', udplite: '136', 'ipv6-frag': '44', 'ipv6-route': '43', 'ipv6-opts': '60', 'ipv6-nonxt': '59', rsvp: '46', any: '' };
 
 /** A port as the agent needs it. */
 export function desiredPort(p: Obj): DesiredPort {
@@ -53,16 +53,13 @@ function cidrsOf(port: Obj, subnets: ReadonlyMap<string, Obj>): string[] {
   });
 }
 
-const ruleOf = (r: Obj): DesiredRule => {
-  const proto = r.protocol === null || r.protocol === undefined ? null : String(r.protocol);
-  const number = proto === null ? null : (PROTOCOLS[proto.toLowerCase()] ?? proto);
-  return {
-    id: r.id, direction: r.direction === 'egress' ? 'egress' : 'ingress', ethertype: r.ethertype === 'IPv6' ? 'IPv6' : 'IPv4',
-    protocol: number === '' ? null : number,
-    portRangeMin: (r.port_range_min as number | null) ?? null, portRangeMax: (r.port_range_max as number | null) ?? null,
-    remoteIpPrefix: (r.remote_ip_prefix as string | null) ?? null, remoteGroupId: (r.remote_group_id as string | null) ?? null,
-  };
-};
+// Protocols go as stored (a name or a number): the firewall compiler resolves them.
+const ruleOf = (r: Obj): DesiredRule => ({
+  id: r.id, direction: r.direction === 'egress' ? 'egress' : 'ingress', ethertype: r.ethertype === 'IPv6' ? 'IPv6' : 'IPv4',
+  protocol: r.protocol === null || r.protocol === undefined ? null : String(r.protocol),
+  portRangeMin: (r.port_range_min as number | null) ?? null, portRangeMax: (r.port_range_max as number | null) ?? null,
+  remoteIpPrefix: (r.remote_ip_prefix as string | null) ?? null, remoteGroupId: (r.remote_group_id as string | null) ?? null,
+});
 
 /** The host running routers: the alive, enabled L3 agent first by host name (or this host when none reported yet). */
 async function l3Host(ctx: NetworkContext, db: Db, fallback: string): Promise<string> {
@@ -75,7 +72,7 @@ export async function desiredHostState(ctx: NetworkContext, host: string): Promi
   const db = ctx.db;
   const instancePorts = (await findObjs(db, portDef, { 'binding:host_id': host })).filter((p) => !String(p.device_owner ?? '').startsWith('network:'));
   const dhcpNetworkIds = await dhcpNetworksOfHost(db, host);
-  const routersHere = (await l3Host(ctx, db, host)) === host ? await findObjs(db, { ...portDef, table: 'net_router', columns: {} }, {}) : [];
+  const routersHere = (await l3Host(ctx, db, host)) === host ? await findObjs(db, routerDef, {}) : [];
   const routerIds = routersHere.map((r) => r.id);
   const routerPorts = routerIds.length ? await findObjs(db, portDef, { device_id: routerIds }) : [];
   const networkIds = new Set<string>([...instancePorts.map((p) => String(p.network_id)), ...dhcpNetworkIds, ...routerPorts.map((p) => String(p.network_id))]);
@@ -127,16 +124,13 @@ export async function desiredHostState(ctx: NetworkContext, host: string): Promi
     };
   });
 
-  // Other hosts' VTEPs for each VXLAN network here: hosts with a bound port on it, and the hosts
-  // serving its DHCP or routers (approximated as every other L2 agent carrying it).
+  // Other hosts' VTEPs: every other L2 agent's tunnel address, for each VXLAN network here (a host
+  // without a port on a network floods to it too; pruning by host is left for later).
   const vtepPeers: Record<string, string[]> = {};
-  const l2Agents = (await findObjs(db, agentDef, { agent_type: AGENT_TYPES.linuxbridge.agent_type })).filter((a) => a.host !== host);
-  if (l2Agents.length) {
-    for (const n of networks.filter((x) => x['provider:network_type'] === 'vxlan')) {
-      const hostsOn = new Set((await findObjs(db, portDef, { network_id: n.id })).map((p) => String(p['binding:host_id'] ?? '')).filter(Boolean));
-      vtepPeers[n.id] = l2Agents.filter((a) => hostsOn.has(String(a.host)) || true)
-        .map((a) => String((a.configurations as Record<string, unknown>)?.tunneling_ip ?? '')).filter(Boolean).sort();
-    }
+  const peers = (await findObjs(db, agentDef, { agent_type: AGENT_TYPES.linuxbridge.agent_type })).filter((a) => a.host !== host)
+    .map((a) => String((a.configurations as Record<string, unknown>)?.tunneling_ip ?? '')).filter(Boolean).sort();
+  if (peers.length) {
+    for (const n of networks.filter((x) => x['provider:network_type'] === 'vxlan')) vtepPeers[n.id] = peers;
   }
 
   return { host, networks: networks.map(desiredNetwork), ports: instancePorts.map(desiredPort), securityGroups, groupMembers, dhcp, routers, vtepPeers };

@@ -20,6 +20,7 @@ import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, dict, listOf, macAddress, oneOf, string, uuid, type Check } from './resource/validate.js';
 import { ensureDefaultGroup, securityGroupDef } from './security-groups.js';
 import { subnetDef } from './subnets.js';
+import { internalAdmin } from './service-ports.js';
 
 const fixedIpsCheck: Check<FixedIpRequest[]> = (v, attr) => {
   if (!Array.isArray(v)) throw badAttr(attr, `Invalid data format for fixed IP: '${JSON.stringify(v)}'`);
@@ -244,7 +245,7 @@ export async function syncDhcpPort(ctx: NetworkContext, tx: Db, network: Obj, su
     if (existing) await deletePortIn(tx, existing.id);
     return;
   }
-  const admin: Caller = { userId: 'neutron', projectId: String(network.project_id), isAdmin: true, creds: { roles: ['admin'] } as never };
+  const admin = internalAdmin(String(network.project_id));
   if (!existing) {
     await createPortIn(ctx, tx, {
       network_id: network.id, project_id: network.project_id, tenant_id: network.project_id, name: '', description: '',

@@ -1,3 +1,4 @@
+import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 
 /** A throwaway PostgreSQL database on the machine's server (trust auth, user root). */
@@ -34,4 +35,24 @@ export async function tempMariadb(): Promise<{ url: string; drop(): Promise<void
       await c.end();
     },
   };
+}
+
+/**
+ * Registers one test per shared engine (PostgreSQL, MariaDB): a whole cloud on a throwaway
+ * database of that engine, where transactions really run concurrently; dropped afterwards.
+ */
+export function testOnSharedEngines(title: (engine: string) => string, body: (h: import('./identity-harness.js').IdentityHarness) => Promise<void>): void {
+  for (const [engine, make] of [['PostgreSQL', tempPostgres], ['MariaDB', tempMariadb]] as const) {
+    test(title(engine), async () => {
+      const { startIdentity } = await import('./identity-harness.js');
+      const db = await make();
+      const h = await startIdentity({ databaseUrl: db.url });
+      try {
+        await body(h);
+      } finally {
+        await h.close();
+        await db.drop();
+      }
+    });
+  }
 }

@@ -41,9 +41,10 @@ export async function pings(ns: string, dst: string, o: { readonly count?: numbe
 
 /**
  * Runs busybox udhcpc in a fake VM and returns the lease's options (ip, mtu, router,
- * staticroutes, …), or null when no server answered. `scriptDir` holds the tiny lease-recording script.
+ * staticroutes, …), or null when no server answered within `tries` one-second attempts. `scriptDir`
+ * holds the tiny lease-recording script. 121 is requested as real clients do; 26 is not (dnsmasq forces it).
  */
-export async function dhcpLease(ns: string, scriptDir: string): Promise<Record<string, string> | null> {
+export async function dhcpLease(ns: string, scriptDir: string, tries = 4): Promise<Record<string, string> | null> {
   const { writeFile, readFile, rm } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const script = join(scriptDir, `udhcpc-${ns}.sh`);
@@ -51,7 +52,7 @@ export async function dhcpLease(ns: string, scriptDir: string): Promise<Record<s
   await rm(out, { force: true });
   await writeFile(script, `#!/bin/sh\ncase "$1" in bound) env > "${out}" ;; esac\nexit 0\n`, { mode: 0o755 });
   try {
-    await exec('/bin/busybox', ['udhcpc', '-i', VM_DEV, '-f', '-q', '-n', '-t', '4', '-T', '1', '-s', script, '-O', 'staticroutes'], { netns: ns, timeoutMs: 20_000 });
+    await exec('/bin/busybox', ['udhcpc', '-i', VM_DEV, '-f', '-q', '-n', '-t', String(tries), '-T', '1', '-s', script, '-O', 'staticroutes'], { netns: ns, timeoutMs: 20_000 });
   } catch (err) {
     if (err instanceof HostCommandError && err.code === 1) return null;
     throw err;

@@ -7,7 +7,7 @@ import { test, after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +22,7 @@ import { processAlive, stopDaemon } from '../../src/network/host/daemon.js';
 import { exec, HostCommandError } from '../../src/network/host/exec.js';
 import { addrAdd, addrList, linkGet, netnsDelete, netnsList, routeAdd } from '../../src/network/host/ip.js';
 import { bridgeName, dhcpInterfaceName, dhcpNamespace, hostNamespace, tapName } from '../../src/network/host/names.js';
-import { VM_DEV, plugFakeVm } from '../lib/fake-vm.js';
+import { VM_DEV, dhcpLease, plugFakeVm } from '../lib/fake-vm.js';
 
 const T = { timeout: 90_000 };
 const HOST = `t${process.pid}d`;
@@ -88,21 +88,7 @@ async function converge(dhcpHosts: DesiredPort[] | null): Promise<{ l2: string[]
 }
 
 /** Runs busybox udhcpc in a fake VM; the options of the lease it got, or null when it got none. */
-async function udhcpc(vm: number): Promise<Record<string, string> | null> {
-  const script = join(dir, `udhcpc-vm${vm}.sh`);
-  const out = `${script}.env`;
-  await rm(out, { force: true });
-  await writeFile(script, `#!/bin/sh\ncase "$1" in bound) env > "${out}" ;; esac\nexit 0\n`, { mode: 0o755 });
-  try {
-    // -n: give up after the tries; 121 is requested as real clients do, 26 is not (dnsmasq forces it).
-    await exec(BUSYBOX, ['udhcpc', '-i', VM_DEV, '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', script, '-O', 'staticroutes'], { netns: vmNs(vm), timeoutMs: 20_000 });
-  } catch (err) {
-    if (err instanceof HostCommandError && err.code === 1) return null;
-    throw err;
-  }
-  const env = await readFile(out, 'utf8');
-  return Object.fromEntries(env.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
+const udhcpc = (vm: number): Promise<Record<string, string> | null> => dhcpLease(vmNs(vm), dir, 3);
 
 /** busybox wget of a metadata URL from a fake VM: the body, or the error's stderr. */
 async function wget(vm: number, path: string): Promise<{ ok: boolean; text: string }> {

@@ -1,10 +1,9 @@
 // Floating IPs under real concurrency on PostgreSQL and MariaDB (SQLite serialises transactions):
 // racing allocations never share an address, and racing associations of one fixed IP leave
 // exactly one floating IP on it (the others get Neutron's 409).
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
-import { tempMariadb, tempPostgres } from '../lib/databases.js';
+import type { IdentityHarness } from '../lib/identity-harness.js';
+import { testOnSharedEngines } from '../lib/databases.js';
 
 async function races(h: IdentityHarness): Promise<void> {
   const token = await h.adminToken();
@@ -42,15 +41,4 @@ async function races(h: IdentityHarness): Promise<void> {
   assert.equal(onPort.length, 1);
 }
 
-for (const [engine, make] of [['PostgreSQL', tempPostgres], ['MariaDB', tempMariadb]] as const) {
-  test(`floating IP allocation and association under concurrency on ${engine}`, async () => {
-    const db = await make();
-    const h = await startIdentity({ databaseUrl: db.url });
-    try {
-      await races(h);
-    } finally {
-      await h.close();
-      await db.drop();
-    }
-  });
-}
+testOnSharedEngines((engine) => `floating IP allocation and association under concurrency on ${engine}`, races);

@@ -1,10 +1,9 @@
 // IPAM and segment allocation without races on PostgreSQL and MariaDB, where transactions really
 // run concurrently (SQLite serialises them): concurrent port creates never share an address and
 // concurrent network creates never share a VNI.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
-import { tempMariadb, tempPostgres } from '../lib/databases.js';
+import type { IdentityHarness } from '../lib/identity-harness.js';
+import { testOnSharedEngines } from '../lib/databases.js';
 
 async function concurrentAllocation(h: IdentityHarness): Promise<void> {
   const token = await h.adminToken();
@@ -28,15 +27,4 @@ async function concurrentAllocation(h: IdentityHarness): Promise<void> {
   assert.equal(new Set(ips).size, ips.length, 'no address twice');
 }
 
-for (const [engine, make] of [['PostgreSQL', tempPostgres], ['MariaDB', tempMariadb]] as const) {
-  test(`IPAM and VNIs under concurrency on ${engine}`, async () => {
-    const db = await make();
-    const h = await startIdentity({ databaseUrl: db.url });
-    try {
-      await concurrentAllocation(h);
-    } finally {
-      await h.close();
-      await db.drop();
-    }
-  });
-}
+testOnSharedEngines((engine) => `IPAM and VNIs under concurrency on ${engine}`, concurrentAllocation);

@@ -1,11 +1,10 @@
 // Security groups under concurrency on PostgreSQL and MariaDB, where transactions really run at
 // the same time (SQLite serialises them): first lists and first ports of a project race to make
 // its default group and exactly one is made; identical rules racing into a group give one rule.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
-import { tempMariadb, tempPostgres } from '../lib/databases.js';
+import type { IdentityHarness } from '../lib/identity-harness.js';
+import { testOnSharedEngines } from '../lib/databases.js';
 
 async function races(h: IdentityHarness): Promise<void> {
   const token = await h.adminToken();
@@ -44,15 +43,4 @@ async function races(h: IdentityHarness): Promise<void> {
   assert.equal((await call('DELETE', `/v2.0/networks/${net.id}`)).status, 204);
 }
 
-for (const [engine, make] of [['PostgreSQL', tempPostgres], ['MariaDB', tempMariadb]] as const) {
-  test(`security group races on ${engine}`, async () => {
-    const db = await make();
-    const h = await startIdentity({ databaseUrl: db.url });
-    try {
-      await races(h);
-    } finally {
-      await h.close();
-      await db.drop();
-    }
-  });
-}
+testOnSharedEngines((engine) => `security group races on ${engine}`, races);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
 import { networkApi, type NetworkApi } from '../lib/network-api.js';
-import { tempMariadb, tempPostgres } from '../lib/databases.js';
+import { testOnSharedEngines } from '../lib/databases.js';
 
 let h: IdentityHarness;
 let api: NetworkApi;
@@ -296,33 +296,24 @@ test('hostile bodies never produce a 5xx', async () => {
   await api.ok('DELETE', `/v2.0/subnetpools/${target.id}`, demo);
 });
 
-for (const [engine, make] of [['PostgreSQL', tempPostgres], ['MariaDB', tempMariadb]] as const) {
-  test(`concurrent allocations from one pool never overlap, and one default per version wins, on ${engine}`, async () => {
-    const db = await make();
-    const hh = await startIdentity({ databaseUrl: db.url });
-    try {
-      const a = networkApi(hh.networkUrl);
-      const token = await hh.adminToken();
-      // 16 blocks of /26 in a /22; 20 requests race for them.
-      const p = (await a.ok('POST', '/v2.0/subnetpools', token, { subnetpool: { name: 'race', prefixes: ['10.130.0.0/22'], default_prefixlen: 26 } })).subnetpool;
-      const nets = await Promise.all(Array.from({ length: 4 }, (_, i) => a.ok('POST', '/v2.0/networks', token, { network: { name: `race${i}` } })));
-      const made = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-        a.call('POST', '/v2.0/subnets', token, { subnet: { network_id: nets[i % 4].network.id, ip_version: 4, subnetpool_id: p.id, enable_dhcp: false } })));
-      const okd = made.filter((r) => r.status === 201).map((r) => r.body.subnet.cidr as string);
-      const refused = made.filter((r) => r.status !== 201);
-      assert.equal(okd.length, 16, JSON.stringify(refused.map((r) => r.text)));
-      assert.ok(refused.every((r) => r.status === 409 && r.body.NeutronError.type === 'SubnetAllocationError'), JSON.stringify(refused.map((r) => r.text)));
-      assert.equal(new Set(okd).size, 16, `no CIDR twice: ${okd}`);
-      const expected = Array.from({ length: 16 }, (_, i) => `10.130.${Math.floor(i / 4)}.${(i % 4) * 64}/26`);
-      assert.deepEqual([...okd].sort(), [...expected].sort(), 'every /26 of the pool, each once');
+testOnSharedEngines((engine) => `concurrent allocations from one pool never overlap, and one default per version wins, on ${engine}`, async (hh) => {
+  const a = networkApi(hh.networkUrl);
+  const token = await hh.adminToken();
+  // 16 blocks of /26 in a /22; 20 requests race for them.
+  const p = (await a.ok('POST', '/v2.0/subnetpools', token, { subnetpool: { name: 'race', prefixes: ['10.130.0.0/22'], default_prefixlen: 26 } })).subnetpool;
+  const nets = await Promise.all(Array.from({ length: 4 }, (_, i) => a.ok('POST', '/v2.0/networks', token, { network: { name: `race${i}` } })));
+  const made = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    a.call('POST', '/v2.0/subnets', token, { subnet: { network_id: nets[i % 4].network.id, ip_version: 4, subnetpool_id: p.id, enable_dhcp: false } })));
+  const okd = made.filter((r) => r.status === 201).map((r) => r.body.subnet.cidr as string);
+  const refused = made.filter((r) => r.status !== 201);
+  assert.equal(okd.length, 16, JSON.stringify(refused.map((r) => r.text)));
+  assert.ok(refused.every((r) => r.status === 409 && r.body.NeutronError.type === 'SubnetAllocationError'), JSON.stringify(refused.map((r) => r.text)));
+  assert.equal(new Set(okd).size, 16, `no CIDR twice: ${okd}`);
+  const expected = Array.from({ length: 16 }, (_, i) => `10.130.${Math.floor(i / 4)}.${(i % 4) * 64}/26`);
+  assert.deepEqual([...okd].sort(), [...expected].sort(), 'every /26 of the pool, each once');
 
-      const defaults = await Promise.all(Array.from({ length: 4 }, (_, i) =>
-        a.call('POST', '/v2.0/subnetpools', token, { subnetpool: { name: `d${i}`, prefixes: [`10.${140 + i}.0.0/16`], is_default: true } })));
-      assert.equal(defaults.filter((r) => r.status === 201).length, 1, JSON.stringify(defaults.map((r) => r.text)));
-      assert.ok(defaults.every((r) => r.status === 201 || r.status === 400), JSON.stringify(defaults.map((r) => r.text)));
-    } finally {
-      await hh.close();
-      await db.drop();
-    }
-  });
-}
+  const defaults = await Promise.all(Array.from({ length: 4 }, (_, i) =>
+    a.call('POST', '/v2.0/subnetpools', token, { subnetpool: { name: `d${i}`, prefixes: [`10.${140 + i}.0.0/16`], is_default: true } })));
+  assert.equal(defaults.filter((r) => r.status === 201).length, 1, JSON.stringify(defaults.map((r) => r.text)));
+  assert.ok(defaults.every((r) => r.status === 201 || r.status === 400), JSON.stringify(defaults.map((r) => r.text)));
+});

@@ -21,7 +21,7 @@ export interface DesiredRule {
   readonly id: string;
   readonly direction: 'ingress' | 'egress';
   readonly ethertype: 'IPv4' | 'IPv6';
-  /** Protocol number as a string ('6', '17', '1', '58', …) or null for any. */
+  /** Protocol as the rule stores it — a name ('tcp', 'ipv6-icmp', …) or a number as a string — or null for any. */
   readonly protocol: string | null;
   readonly portRangeMin: number | null;
   readonly portRangeMax: number | null;
