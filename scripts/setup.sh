@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 # compresses its initramfs;
 # syslinux, syslinux-common, mtools, dosfstools: its bootable disk (built without mounting);
 # genisoimage: config drives (ISO 9660, label config-2); iproute2, nftables, dnsmasq-base: the
-# network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP); haproxy:
+# network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP); conntrack:
+# it forgets the flows of a removed security group rule; haproxy:
 # the metadata proxy in each DHCP namespace (and load balancers).
 runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio lz4
-  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables dnsmasq-base haproxy)
+  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables conntrack dnsmasq-base haproxy)
 test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping)
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")

@@ -8,6 +8,7 @@
 import type { Config } from '../platform/config/config.js';
 import { agentHost } from './agent/in-process.js';
 import { cleanupHost } from './agent/cleanup.js';
+import { parseInterfaceMappings } from './agent/physical.js';
 import { hostNamespace } from './host/names.js';
 
 export const networkCleanupUsage = 'nephos network cleanup [--host H]';
@@ -38,6 +39,7 @@ export async function networkCleanupCommand(args: readonly string[], cfg: Config
     // The configured DHCP directory is this machine's host's; another host uses the default layout.
     ...(isOwn && cfg.network.dhcp_dir ? { dhcpDir: cfg.network.dhcp_dir } : {}),
     publicNamespace: isOwn ? cfg.network.public_namespace : null,
+    physicalInterfaces: parseInterfaceMappings(cfg.network.physical_interface_mappings),
   });
   for (const line of r.removed) console.log(line);
   for (const line of r.problems) console.error(`not removed: ${line}`);

@@ -5,6 +5,8 @@
 // spoofed source is dropped. Host objects carry this run's host name and are all removed at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,8 +91,22 @@ test('a VM port gets its address and MTU by DHCP, reaches its router and the pub
   const rule = (await api('POST', '/v2.0/security-group-rules', demo, { security_group_rule: { security_group_id: shown.security_groups[0], direction: 'ingress', protocol: 'icmp' } })).security_group_rule;
   await agent.agent.converge();
   assert.ok(await pings(publicNs, fip.floating_ip_address), 'the floating IP reaches the VM');
-  await api('DELETE', `/v2.0/security-group-rules/${rule.id}`, demo);
-  await agent.agent.converge();
+  // One ping flow running across the rule's removal: its conntrack entry goes with the rule, so
+  // it stops being answered (without the flush, "established" would keep it alive forever).
+  const flow = spawn('ip', ['netns', 'exec', publicNs, 'ping', '-n', '-i', '0.2', '-c', '30', '-W', '1', fip.floating_ip_address], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const replies: number[] = [];
+  flow.stdout.on('data', (b: Buffer) => { for (const l of b.toString().split('\n')) if (/bytes from/.test(l)) replies.push(Date.now()); });
+  try {
+    for (let i = 0; i < 50 && replies.length < 5; i++) await sleep(100);
+    assert.ok(replies.length >= 5, 'the flow is answered while the rule exists');
+    await api('DELETE', `/v2.0/security-group-rules/${rule.id}`, demo);
+    await agent.agent.converge();
+    const removedAt = Date.now();
+    await sleep(1500);
+    assert.equal(replies.filter((t) => t > removedAt + 300).length, 0, 'the running flow stopped with its rule');
+  } finally {
+    flow.kill('SIGKILL');
+  }
   assert.equal(await pings(publicNs, fip.floating_ip_address, { count: 2 }), false, 'closed again');
 });
 

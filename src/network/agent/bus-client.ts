@@ -11,7 +11,7 @@ import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
 import {
   AGENT_TOPIC, METHOD, SERVER_TOPIC, type ChangedArgs, type HeartbeatArgs, type HostStateArgs, type PortStatusArgs,
 } from './bus-contract.js';
-import { agentConfigurations, agentSteps, configuredUnderlay } from './in-process.js';
+import { agentConfigurations, agentSteps, configuredMappings, configuredUnderlay } from './in-process.js';
 import type { Underlay } from './l2.js';
 
 /** Bounds of the contract's calls. */
@@ -81,7 +81,7 @@ export async function startBusAgent(bus: Bus, o: BusAgentOptions): Promise<BusAg
     host: o.host, server: busAgentServer(bus, o.calls), log,
     steps: o.steps ?? agentSteps({ config: o.config }, o.host, null, { underlay }),
     resyncMs: cfg.agent_resync_interval * 1000,
-    configurations: agentConfigurations(underlay),
+    configurations: agentConfigurations(underlay, configuredMappings(o.config.network)),
   });
   const sub = await onNetworkChanged(bus, o.host, () => agent.poke());
   agent.start();

@@ -14,6 +14,7 @@ import { readFile, readlink, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { exec } from '../host/exec.js';
 import { netnsDelete, netnsList } from '../host/ip.js';
+import { returnPhysicalInterfaces, type InterfaceMappings } from './physical.js';
 import { isNamespaceOfHost } from '../host/names.js';
 import { stopDaemon } from '../host/daemon.js';
 import { defaultDhcpDir, removeAllDhcp } from './dhcp.js';
@@ -26,6 +27,8 @@ export interface CleanupOptions {
   readonly dhcpDir?: string;
   /** Also remove this public client namespace (only the host that ran the routers has one); null/absent: keep it. */
   readonly publicNamespace?: string | null;
+  /** Mapped physical interfaces (`physical_interface_mappings`): given back to the machine, never deleted with the namespace. */
+  readonly physicalInterfaces?: InterfaceMappings;
 }
 
 export interface CleanupResult {
@@ -76,6 +79,12 @@ export async function cleanupHost(host: string, o: CleanupOptions = {}): Promise
     } catch (err) {
       problems.push(`DHCP of ${host}: ${message(err)}`);
     }
+  }
+
+  // 2a. Real interfaces moved in by a mapping go home first (deleting the namespace would also
+  // return a physical NIC, but would destroy a virtual one).
+  if (o.physicalInterfaces?.size) {
+    try { removed.push(...await returnPhysicalInterfaces(host, o.physicalInterfaces)); } catch (err) { problems.push(`physical interfaces of ${host}: ${message(err)}`); }
   }
 
   // 2. Every namespace of the host (and the public one when asked): our daemons left in it by pid, then the namespace.

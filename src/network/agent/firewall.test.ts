@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredHostState, DesiredPort, DesiredRule } from './desired.js';
-import { compileFirewall, conntrackZone, firewallRemovalScript, isFilteredPort } from './firewall.js';
+import { compileFirewall, conntrackZone, firewallRemovalScript, isFilteredPort, narrowedPorts, portPolicies } from './firewall.js';
 import { exec } from '../host/exec.js';
 
 const NET = 'aaaaaaaa-1111-4111-8111-000000000001';
@@ -167,6 +167,28 @@ describe('firewall compiler', () => {
 
   it('is deterministic whatever the order of ports', () => {
     assert.equal(compileFirewall(state({ ports: [...state().ports].reverse() })), text);
+  });
+
+  it('says which ports a change narrowed, per direction (their conntrack entries must go)', () => {
+    const before = portPolicies(state());
+    assert.deepEqual(narrowedPorts(before, portPolicies(state())), [], 'nothing changed');
+    // A rule of SG_WEB removed: only P2 (the one port in it) narrowed, on ingress.
+    const fewer = state({ securityGroups: { ...state().securityGroups, [SG_WEB]: [rule({ protocol: '1', portRangeMin: 8, portRangeMax: 0, remoteIpPrefix: '192.168.7.9/16' })] } });
+    assert.deepEqual(narrowedPorts(before, portPolicies(fewer)).map((n) => [n.port, n.ingress, n.egress]), [[P2, true, false]]);
+    // A rule added narrows nothing.
+    const more = state({ securityGroups: { ...state().securityGroups, [SG_WEB]: [...state().securityGroups[SG_WEB]!, rule({ protocol: '17' })] } });
+    assert.deepEqual(narrowedPorts(before, portPolicies(more)), []);
+    // A member leaving a remote group narrows every port with a rule on that group.
+    const left = state({ groupMembers: { [SG_DEFAULT]: ['10.0.0.5', '2001:db8::5', '10.0.1.0/24', '10.0.1.7'] } });
+    assert.deepEqual(narrowedPorts(before, portPolicies(left)).map((n) => n.port).sort(), [P1, P2]);
+    // Port security turned on (from allow-all), and a port's group removed.
+    const secured = state({ ports: state().ports.map((p) => (p.id === P3 ? { ...p, portSecurity: true } : p.id === P2 ? { ...p, securityGroupIds: [SG_DEFAULT] } : p)) });
+    assert.deepEqual(narrowedPorts(before, portPolicies(secured)).map((n) => [n.port, n.ingress, n.egress]), [[P2, true, false], [P3, true, true]]);
+    // Port security turned off widens: nothing to forget. Network-owned ports are never listed.
+    const open = state({ ports: state().ports.map((p) => (p.id === P1 ? { ...p, portSecurity: false } : p)) });
+    assert.deepEqual(narrowedPorts(before, portPolicies(open)), []);
+    assert.equal(portPolicies(state()).has(P5), false);
+    assert.equal(portPolicies(state()).get(P1)!.zone, conntrackZone(NET));
   });
 
   it('refuses ids that cannot be part of nft names', () => {

@@ -311,3 +311,58 @@ export function compileFirewall(state: DesiredHostState): string {
 export function firewallRemovalScript(): string {
   return FIREWALL_TABLES.map((t) => `table ${t.family} ${t.name} {}\ndelete table ${t.family} ${t.name}\n`).join('');
 }
+
+/** What a port's firewall lets through, per direction, as comparable strings ('*': everything). */
+export interface PortPolicy {
+  readonly zone: number;
+  readonly addresses: readonly string[];
+  readonly ingress: ReadonlySet<string>;
+  readonly egress: ReadonlySet<string>;
+}
+
+/**
+ * Each instance port's policy on this host: its groups' rule statements, a remote-group rule
+ * together with that group's current members. Comparing two of these says whether a change can
+ * only have narrowed what a port accepts (see `narrowedPorts`).
+ */
+export function portPolicies(state: DesiredHostState): Map<string, PortPolicy> {
+  const out = new Map<string, PortPolicy>();
+  for (const port of state.ports) {
+    if (port.deviceOwner.startsWith('network:')) continue;
+    const addresses = port.fixedIps.map((f) => f.ipAddress);
+    const zone = conntrackZone(port.networkId);
+    if (!isFilteredPort(port)) {
+      out.set(port.id, { zone, addresses, ingress: new Set(['*']), egress: new Set(['*']) });
+      continue;
+    }
+    const sides = { ingress: new Set<string>(), egress: new Set<string>() };
+    for (const g of port.securityGroupIds) {
+      for (const r of state.securityGroups[g] ?? []) {
+        const stmt = ruleStatement(r);
+        if (stmt === null) continue;
+        const members = r.remoteGroupId ? ` members ${[...(state.groupMembers[r.remoteGroupId] ?? [])].sort().join(',')}` : '';
+        sides[r.direction].add(stmt + members);
+      }
+    }
+    out.set(port.id, { zone, addresses, ...sides });
+  }
+  return out;
+}
+
+/**
+ * Ports still here whose policy lost something in a direction since `before`: flows admitted
+ * under the old policy may be ones the new one refuses, so their conntrack entries must go
+ * (Neutron deletes them too); flows still allowed are picked up again by their next packet.
+ */
+export function narrowedPorts(before: ReadonlyMap<string, PortPolicy>, after: ReadonlyMap<string, PortPolicy>): { port: string; policy: PortPolicy; ingress: boolean; egress: boolean }[] {
+  const lost = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => !b.has('*') && [...a].some((s) => !b.has(s));
+  const out: { port: string; policy: PortPolicy; ingress: boolean; egress: boolean }[] = [];
+  for (const [id, policy] of after) {
+    const old = before.get(id);
+    if (!old || policy.addresses.length === 0) continue;
+    const ingress = lost(old.ingress, policy.ingress);
+    const egress = lost(old.egress, policy.egress);
+    if (ingress || egress) out.push({ port: id, policy, ingress, egress });
+  }
+  return out;
+}

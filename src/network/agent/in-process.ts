@@ -9,6 +9,7 @@ import { AGENT_TYPES, reportAgentState } from '../agents.js';
 import { desiredHostState } from '../host-state.js';
 import { setPortStatus } from '../ports.js';
 import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
+import type { DesiredHostState } from './desired.js';
 import { convergeL2, type Underlay } from './l2.js';
 import { convergeRouters } from './router.js';
 import { firewallStep } from './firewall-step.js';
@@ -20,6 +21,7 @@ import { portDef } from '../ports.js';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { convergePublic } from './public.js';
+import { convergePhysical, parseInterfaceMappings, type InterfaceMappings } from './physical.js';
 
 /** This host's name for the network agent: `network.host`, else the machine's short hostname. */
 export const agentHost = (ctx: Pick<NetworkContext, 'config'>): string =>
@@ -57,9 +59,12 @@ export function configuredUnderlay(cfg: Config['network']): Underlay | null {
 }
 
 /** What an agent reports in its `configurations` (Neutron's linuxbridge agent keys; `tunneling_ip` is its VTEP). */
-export function agentConfigurations(underlay: Underlay | null): Record<string, unknown> {
-  return { tunneling_ip: underlay?.address ?? null, tunnel_types: ['vxlan'], bridge_mappings: {}, interface_mappings: {} };
+export function agentConfigurations(underlay: Underlay | null, mappings: InterfaceMappings = new Map()): Record<string, unknown> {
+  return { tunneling_ip: underlay?.address ?? null, tunnel_types: ['vxlan'], bridge_mappings: {}, interface_mappings: Object.fromEntries(mappings) };
 }
+
+/** This host's `network.physical_interface_mappings` (throws on a malformed entry: the agent must not start on a wrong mapping). */
+export const configuredMappings = (cfg: Config['network']): InterfaceMappings => parseInterfaceMappings(cfg.physical_interface_mappings);
 
 /**
  * The converge steps of this host, in order. Only `ctx.config` is read, so an agent without a
@@ -70,14 +75,17 @@ export function agentSteps(ctx: Pick<NetworkContext, 'config'>, host: string, me
   const cfg = ctx.config.network;
   const underlay = o.underlay !== undefined ? o.underlay : configuredUnderlay(cfg);
   const publicSide = { namespace: cfg.public_namespace, physicalNetwork: cfg.public_physical_network };
+  const mappings = configuredMappings(cfg);
   // L2 first (host namespace, bridges, TAPs); routers make their veths; L2 again wires them.
   const dhcp = { dir: cfg.dhcp_dir ?? defaultDhcpDir(host), leaseSeconds: cfg.dhcp_lease_duration, metadata };
   return [
     { name: 'l2', run: (d) => convergeL2(d, { underlay }) },
+    ...(mappings.size ? [{ name: 'physical', run: (d: DesiredHostState) => convergePhysical(d, mappings) }] : []),
     firewallStep(),
     { name: 'dhcp', run: async (d) => { const r = await convergeDhcp(d, dhcp); return { ...r, plugged: d.dhcp.filter((x) => r.served.includes(x.networkId)).map((x) => x.port.id) }; } },
     { name: 'router', run: (d) => convergeRouters(d) },
-    { name: 'public', run: (d) => convergePublic(d, publicSide) },
+    // A public physical network mapped to a real interface has the real outside world instead.
+    ...(mappings.has(cfg.public_physical_network) ? [] : [{ name: 'public', run: (d: DesiredHostState) => convergePublic(d, publicSide) }]),
     { name: 'wire', run: (d) => convergeL2(d, { underlay }) },
   ];
 }
@@ -103,7 +111,7 @@ export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: st
   const agent = new NetworkAgent({
     host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, { socketPath, proxyKey }, { underlay }), log,
     resyncMs: cfg.agent_resync_interval * 1000,
-    configurations: agentConfigurations(underlay),
+    configurations: agentConfigurations(underlay, configuredMappings(cfg)),
   });
   const unsubscribe = ctx.onChange(() => agent.poke());
   agent.start();

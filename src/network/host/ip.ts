@@ -204,6 +204,14 @@ export async function linkSet(ns: string, name: string, o: LinkSetOptions): Prom
   if (args.length > 4) await run('ip', ns, args);
 }
 
+/**
+ * Moves a link to another namespace: `target` is a namespace name, or `1` for the machine's own
+ * (init) namespace, named by the pid whose namespace it is. `ns` null: from the machine's own.
+ */
+export async function linkSetNetns(ns: Netns, name: string, target: string | 1): Promise<void> {
+  await run('ip', ns, ['link', 'set', 'dev', name, 'netns', String(target)]);
+}
+
 /** Sets a bridge's multicast snooping without taking it down. */
 export async function bridgeSetMcastSnooping(ns: string, name: string, on: boolean): Promise<void> {
   await run('ip', ns, ['link', 'set', 'dev', name, 'type', 'bridge', 'mcast_snooping', on ? '1' : '0']);

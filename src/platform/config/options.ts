@@ -84,6 +84,7 @@ export const optionTable = {
     base_mac: opt('string', 'fa:16:3e:00:00:00', 'MAC prefix of generated port MACs (first three octets used).'),
     agent_enabled: opt('boolean', true, 'Run the network agent in this process (bridges, VXLAN, firewall, DHCP, routers on this host).'),
     agent_resync_interval: opt('number', 30, 'Seconds between the network agent\'s full resyncs (it also converges on every change).'),
+    physical_interface_mappings: opt('list', [], 'Flat networks on real host interfaces, "physnet:interface" (Neutron\'s physical_interface_mappings): the agent moves each named interface into the host namespace and onto its flat network\'s bridge, and gives it back when the network goes. An interface holding addresses or routes of the machine is refused. Off by default; list the physnet in flat_networks too.'),
     underlay_device: opt('string', null, 'Multi-node: the link inside the host namespace carrying VXLAN to other hosts (none: single host).'),
     underlay_address: opt('string', null, 'Multi-node: this host\'s VTEP address on underlay_device.'),
     create_defaults: opt('boolean', true, 'The all-in-one creates the DevStack-like defaults on first start: external network public, private network and router1 in the demo project.'),
