@@ -4,7 +4,7 @@ import type { Config } from '../platform/config/config.js';
 import { openDatabase, type Database } from '../platform/db/connect.js';
 import { createIdentityService, type IdentityService } from '../identity/service.js';
 import { bootstrapIdentity, type CatalogService } from '../identity/bootstrap.js';
-import { persistentSecret } from './secrets.js';
+import { persistentSecret } from '../platform/secrets.js';
 import { createBus, type Bus } from '../platform/bus/index.js';
 import { inProcessValidator } from '../platform/auth/index.js';
 import { createImageService, type ImageService } from '../image/service.js';

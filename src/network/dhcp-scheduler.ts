@@ -130,7 +130,13 @@ export function registerDhcpScheduler(app: FastifyInstance, ctx: NetworkContext)
         throw notFoundOf('InvalidDHCPAgent', `Agent ${agentId} is not a valid DHCP Agent or has been disabled.`);
       }
       const hosted = () => netFault(409, 'NetworkHostedByDHCPAgent', `The network ${networkId} has been already hosted by the DHCP Agent ${agentId}.`);
-      if ((await dhcpAgentIdsOf(tx, networkId)).includes(agentId)) throw Object.assign(hosted(), { retry: false });
+      const hosts = await dhcpAgentIdsOf(tx, networkId);
+      if (hosts.includes(agentId)) throw Object.assign(hosted(), { retry: false });
+      // A network has one DHCP port, so one DHCP server: a second one would answer with the same address.
+      if (hosts.length > 0) {
+        throw Object.assign(netFault(409, 'NetworkHostedByDHCPAgent', `The network ${networkId} is already hosted by the DHCP Agent ${hosts[0]}; `
+          + 'this cloud serves each network from one DHCP agent (dhcp_agents_per_network = 1): remove it from that agent first.'), { retry: false });
+      }
       try {
         await bind(tx, networkId, agentId);
       } catch (err) {

@@ -4,7 +4,8 @@
 // heartbeats are bus calls, and the server's `changed` fanout pokes it. The hosts are namespaces
 // joined by an underlay veth pair on 198.51.100.0/24; each agent's VTEP is its underlay address.
 // Host A runs DHCP and the router; a fake VM on host B gets its lease from A's dnsmasq across the
-// tunnel, pings the VM on A, and the 1450-byte path MTU holds for DF packets. Everything is removed.
+// tunnel, pings the VM on A, and the 1450-byte path MTU holds for DF packets; given DHCP for the
+// network too, host B's metadata proxy resolves its VM's address over the bus. Everything is removed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +21,14 @@ import { startInProcessAgent } from '../../src/network/agent/in-process.js';
 import { startBusAgent, type BusAgent } from '../../src/network/agent/bus-client.js';
 import { cleanupHost } from '../../src/network/agent/cleanup.js';
 import { exec } from '../../src/network/host/exec.js';
-import { FLOOD_MAC, addrAdd, fdbList, linkAddVeth, linkDelete, linkGet, linkSet, netnsAdd, netnsDelete, netnsList } from '../../src/network/host/ip.js';
+import { FLOOD_MAC, addrAdd, routeAdd, fdbList, linkAddVeth, linkDelete, linkGet, linkSet, netnsAdd, netnsDelete, netnsList } from '../../src/network/host/ip.js';
 import { hostNamespace, tapName, vxlanName } from '../../src/network/host/names.js';
 import { createBus, type Bus } from '../../src/platform/bus/index.js';
 import { silentLogger } from '../../src/platform/log.js';
+import { persistentSecret } from '../../src/platform/secrets.js';
+import { instanceSignature } from '../../src/network/agent/metadata-proxy.js';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const RABBIT = process.env.NEPHOS_TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const vhost = `nephos-test-multihost-${process.pid}`;
@@ -50,6 +55,8 @@ let demo: string;
 let dir: string;
 let vni: number;
 const ports: Record<'a' | 'b', any> = { a: null, b: null };
+let upstream: Server | undefined;
+const upstreamHeard: IncomingHttpHeaders[] = [];
 
 const rabbitmqctl = (...args: string[]) => exec('rabbitmqctl', args, { timeoutMs: 60_000 });
 
@@ -81,7 +88,13 @@ before(async () => {
   vhostMade = true;
   await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
   const url = `${RABBIT}/${encodeURIComponent(vhost)}`;
-  h = await startIdentity({ overrides: { network: { create_defaults: true, public_namespace: publicNs }, bus: { url } } });
+  upstream = createServer((req, res) => {
+    upstreamHeard.push(req.headers);
+    res.end(`metadata of ${String(req.headers['x-instance-id'])}`);
+  });
+  await new Promise<void>((r) => upstream!.listen(0, '127.0.0.1', r));
+  const metadataUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  h = await startIdentity({ overrides: { network: { create_defaults: true, public_namespace: publicNs, metadata_upstream_url: metadataUrl }, bus: { url } } });
   api = networkApi(h.networkUrl);
   admin = await h.adminToken();
   demo = await h.tokenFor('demo', h.demoPassword, { project: 'demo' });
@@ -115,6 +128,8 @@ after(async () => {
   const b = await cleanupHost(hostB);
   await h?.close();
   if (vhostMade) await rabbitmqctl('delete_vhost', vhost);
+  upstream?.closeAllConnections();
+  await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
   rmSync(dir, { recursive: true, force: true });
   assert.deepEqual([...a.problems, ...b.problems], [], 'cleanup left nothing behind');
   await assertNoLeaks(hostA, { publicNamespace: publicNs });
@@ -182,6 +197,37 @@ test('the VM on host B gets its lease from host A\'s dnsmasq across VXLAN and pi
     assert.ok(await pings(vmA, ipB, { size: 1422, dontFragment: true }));
   } finally {
     await linkSet(vmA, VM_DEV, { mtu: 1450 });
+  }
+});
+
+test('DHCP moved to host B serves metadata too: its proxy asks the servers over the bus who owns the address', T, async () => {
+  const net = (await api.ok('GET', '/v2.0/networks?name=private', admin)).networks[0];
+  const dhcpOf = async (host: string) => (await agentsOf(host)).find((a) => a.agent_type === 'DHCP agent');
+  const [dhcpA, dhcpB] = [await dhcpOf(hostA), await dhcpOf(hostB)];
+  // One DHCP server per network (one DHCP port): a second agent is refused, moving it works.
+  const refused = await api.fault('POST', `/v2.0/agents/${dhcpB.id}/dhcp-networks`, admin, { network_id: net.id }, 409);
+  assert.match(refused, /one DHCP agent/);
+  await api.ok('DELETE', `/v2.0/agents/${dhcpA.id}/dhcp-networks/${net.id}`, admin);
+  await api.ok('POST', `/v2.0/agents/${dhcpB.id}/dhcp-networks`, admin, { network_id: net.id });
+  try {
+    await agentA!.agent.converge();
+    await agentB!.agent.converge();
+    assert.ok((await netnsList()).some((n) => n.startsWith(`${nsB}-dhcp-`)), 'DHCP now on host B');
+    const dhcpPort = (await api.ok('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`, admin)).ports[0];
+    await routeAdd(vmB, { dst: '169.254.169.254/32', via: dhcpPort.fixed_ips[0].ip_address, dev: VM_DEV });
+    const r = await exec('/bin/busybox', ['wget', '-q', '-O', '-', 'http://169.254.169.254/openstack/latest/meta_data.json'], { netns: vmB, timeoutMs: 15_000 });
+    const seen = upstreamHeard.at(-1);
+    const portB = (await api.ok('GET', `/v2.0/ports/${ports.b.id}`, admin)).port;
+    assert.ok(portB.device_id);
+    assert.equal(r.stdout, `metadata of ${portB.device_id}`);
+    assert.equal(seen?.['x-instance-id'], portB.device_id, 'the instance of VM B\'s address, as the servers resolved it');
+    assert.equal(seen?.['x-tenant-id'], portB.project_id);
+    assert.equal(seen?.['x-instance-id-signature'], instanceSignature(persistentSecret(h.config.platform.state_dir, 'metadata-proxy-secret', null), portB.device_id));
+  } finally {
+    await api.call('DELETE', `/v2.0/agents/${dhcpB.id}/dhcp-networks/${net.id}`, admin);
+    await api.call('POST', `/v2.0/agents/${dhcpA.id}/dhcp-networks`, admin, { network_id: net.id });
+    await agentB!.agent.converge();
+    await agentA!.agent.converge();
   }
 });
 

@@ -9,9 +9,10 @@ import type { Config } from '../../platform/config/config.js';
 import type { DesiredHostState } from './desired.js';
 import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
 import {
-  AGENT_TOPIC, METHOD, SERVER_TOPIC, type ChangedArgs, type HeartbeatArgs, type HostStateArgs, type PortStatusArgs,
+  AGENT_TOPIC, METHOD, SERVER_TOPIC, type ChangedArgs, type HeartbeatArgs, type HostStateArgs, type MetadataInstanceArgs, type PortStatusArgs,
 } from './bus-contract.js';
-import { agentConfigurations, agentSteps, configuredMappings, configuredUnderlay } from './in-process.js';
+import { agentConfigurations, agentSteps, configuredMappings, configuredUnderlay, startHostMetadataProxy } from './in-process.js';
+import type { MetadataInstance } from './metadata-proxy.js';
 import type { Underlay } from './l2.js';
 
 /** Bounds of the contract's calls. */
@@ -56,7 +57,7 @@ export interface BusAgentOptions {
   readonly log: Logger;
   /** Default: the configured `network.underlay_device`/`underlay_address` (null: none). */
   readonly underlay?: Underlay | null;
-  /** Default: `agentSteps` without metadata (no metadata proxy on a remote host yet). */
+  /** Default: `agentSteps` with this host's metadata proxy (asking the servers who owns an address). */
   readonly steps?: readonly ConvergeStep[];
   readonly calls?: BusAgentServerOptions;
 }
@@ -77,9 +78,12 @@ export async function startBusAgent(bus: Bus, o: BusAgentOptions): Promise<BusAg
   const cfg = o.config.network;
   const underlay = o.underlay !== undefined ? o.underlay : configuredUnderlay(cfg);
   const log = o.log.child({ component: 'network-agent', host: o.host });
+  const report = { timeoutMs: o.calls?.reportTimeoutMs ?? 10_000 };
+  const metadata = o.steps ? null : await startHostMetadataProxy(o.config, o.host, log,
+    (networkId, ip) => bus.call<MetadataInstance | null>(SERVER_TOPIC, METHOD.metadataInstance, { network_id: networkId, ip } satisfies MetadataInstanceArgs, report));
   const agent = new NetworkAgent({
     host: o.host, server: busAgentServer(bus, o.calls), log,
-    steps: o.steps ?? agentSteps({ config: o.config }, o.host, null, { underlay }),
+    steps: o.steps ?? agentSteps({ config: o.config }, o.host, metadata, { underlay }),
     resyncMs: cfg.agent_resync_interval * 1000,
     configurations: agentConfigurations(underlay, configuredMappings(o.config.network)),
   });
@@ -90,6 +94,7 @@ export async function startBusAgent(bus: Bus, o: BusAgentOptions): Promise<BusAg
     stop: async () => {
       await sub.stop();
       await agent.stop();
+      await metadata?.close();
     },
   };
 }

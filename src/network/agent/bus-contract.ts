@@ -7,6 +7,7 @@
  * - call `network.host_state`      {host}                               → DesiredHostState
  * - call `network.port_status`     {active: [port id], down: [port id]} → null
  * - call `network.agent_heartbeat` {host, configurations, start_flag}   → null
+ * - call `network.metadata_instance` {network_id, ip}                   → {instanceId, projectId} | null
  * - fanout `network_agent.changed` {changes: [{kind, id}], truncated}   (agents serve `network_agent`)
  *
  * Agents serve a topic of their own: were they to serve `network`, they would compete with the
@@ -24,6 +25,7 @@ export const METHOD = {
   hostState: 'host_state',
   portStatus: 'port_status',
   heartbeat: 'agent_heartbeat',
+  metadataInstance: 'metadata_instance',
   changed: 'changed',
 } as const;
 
@@ -39,6 +41,9 @@ export interface HeartbeatArgs {
   readonly configurations: Readonly<Record<string, unknown>>;
   readonly start_flag: boolean;
 }
+
+/** Arguments of `metadata_instance`: the instance behind an address on a network (the metadata proxy's question). */
+export interface MetadataInstanceArgs { readonly network_id: string; readonly ip: string }
 
 /** One data-plane change (what `ctx.changed(kind, id)` said). */
 export interface Change { readonly kind: string; readonly id: string }
@@ -82,4 +87,14 @@ export function parseHeartbeat(args: unknown): HeartbeatArgs {
     throw new BadAgentRequest('agent_heartbeat takes {host, configurations: {}, start_flag: boolean}');
   }
   return { host: host(args.host), configurations: args.configurations, start_flag: args.start_flag };
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks `metadata_instance` arguments. */
+export function parseMetadataInstance(args: unknown): MetadataInstanceArgs {
+  if (!isObject(args) || typeof args.network_id !== 'string' || !UUID_RE.test(args.network_id) || typeof args.ip !== 'string' || args.ip.length > 64) {
+    throw new BadAgentRequest('metadata_instance takes {network_id: uuid, ip: address}');
+  }
+  return { network_id: args.network_id, ip: args.ip };
 }

@@ -1,6 +1,6 @@
 /**
  * The server side of the agent contract on the bus (see bus-contract.ts), for network agents on
- * other hosts: answers their `host_state`, `port_status` and `agent_heartbeat` calls with the same
+ * other hosts: answers their `host_state`, `port_status`, `agent_heartbeat` and `metadata_instance` calls with the same
  * functions the in-process agent calls directly, and fans every data-plane change out to all
  * agents as one `changed` message per burst. Every network API process serves it; agents reach
  * whichever answers first (they hold no per-server state).
@@ -8,10 +8,10 @@
 import type { Bus, Subscription } from '../../platform/bus/index.js';
 import type { NetworkContext } from '../context.js';
 import {
-  AGENT_TOPIC, MAX_CHANGES_LISTED, METHOD, SERVER_TOPIC, parseHeartbeat, parseHostState, parsePortStatus,
+  AGENT_TOPIC, MAX_CHANGES_LISTED, METHOD, SERVER_TOPIC, parseHeartbeat, parseHostState, parseMetadataInstance, parsePortStatus,
   type Change, type ChangedArgs,
 } from './bus-contract.js';
-import { inProcessAgentServer } from './in-process.js';
+import { inProcessAgentServer, resolveInstance } from './in-process.js';
 
 /** A served contract; `stop` stops answering and fanning out. */
 export interface AgentBusServer {
@@ -31,6 +31,10 @@ export async function serveAgentContract(ctx: NetworkContext, bus: Bus): Promise
       const { active, down } = parsePortStatus(args);
       await server.portStatus(active, down);
       return null;
+    },
+    [METHOD.metadataInstance]: (args: unknown) => {
+      const q = parseMetadataInstance(args);
+      return resolveInstance(ctx, q.network_id, q.ip);
     },
     [METHOD.heartbeat]: async (args: unknown) => {
       const beat = parseHeartbeat(args);

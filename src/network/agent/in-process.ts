@@ -14,8 +14,9 @@ import { convergeL2, type Underlay } from './l2.js';
 import { convergeRouters } from './router.js';
 import { firewallStep } from './firewall-step.js';
 import { convergeDhcp, defaultDhcpDir, defaultMetadataSocket } from './dhcp.js';
-import { loadOrCreateProxyKey, startMetadataProxy, type MetadataInstance } from './metadata-proxy.js';
-import { persistentSecret } from '../../allinone/secrets.js';
+import { loadOrCreateProxyKey, startMetadataProxy, type MetadataInstance, type MetadataResolver } from './metadata-proxy.js';
+import type { Logger } from 'pino';
+import { persistentSecret } from '../../platform/secrets.js';
 import { findObjs } from '../resource/store.js';
 import { portDef } from '../ports.js';
 import { join } from 'node:path';
@@ -98,22 +99,31 @@ export async function startInProcessAgent(ctx: NetworkContext, opts: { host?: st
   const host = opts.host ?? agentHost(ctx);
   const cfg = ctx.config.network;
   const underlay = opts.underlay !== undefined ? opts.underlay : configuredUnderlay(cfg);
-  const stateDir = ctx.config.platform.state_dir;
   const log = ctx.log.child({ component: 'network-agent', host });
-  mkdirSync(join(stateDir, 'network'), { recursive: true, mode: 0o700 });
-  const proxyKey = await loadOrCreateProxyKey(join(stateDir, 'network', 'metadata-proxy.key'));
-  const socketPath = defaultMetadataSocket(host);
-  const proxy = await startMetadataProxy({
-    socketPath, upstreamUrl: cfg.metadata_upstream_url, proxyKey, log,
-    sharedSecret: persistentSecret(stateDir, 'metadata-proxy-secret', cfg.metadata_proxy_shared_secret),
-    resolve: (networkId, ip) => resolveInstance(ctx, networkId, ip),
-  });
+  const metadata = await startHostMetadataProxy(ctx.config, host, log, (networkId, ip) => resolveInstance(ctx, networkId, ip));
   const agent = new NetworkAgent({
-    host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, { socketPath, proxyKey }, { underlay }), log,
+    host, server: inProcessAgentServer(ctx), steps: opts.steps ?? agentSteps(ctx, host, metadata, { underlay }), log,
     resyncMs: cfg.agent_resync_interval * 1000,
     configurations: agentConfigurations(underlay, configuredMappings(cfg)),
   });
   const unsubscribe = ctx.onChange(() => agent.poke());
   agent.start();
-  return { agent, host, stop: async () => { unsubscribe(); await agent.stop(); await proxy.close(); } };
+  return { agent, host, stop: async () => { unsubscribe(); await agent.stop(); await metadata.close(); } };
+}
+
+/**
+ * The metadata proxy of a host's agent (its unix socket, which every DHCP namespace's haproxy
+ * forwards to), keyed and signed with this host's state directory's secrets, unless configured.
+ * Hosts other than the controller must share `metadata_proxy_shared_secret` with compute.
+ */
+export async function startHostMetadataProxy(config: Config, host: string, log: Logger, resolve: MetadataResolver): Promise<{ socketPath: string; proxyKey: string; close(): Promise<void> }> {
+  const stateDir = config.platform.state_dir;
+  mkdirSync(join(stateDir, 'network'), { recursive: true, mode: 0o700 });
+  const proxyKey = await loadOrCreateProxyKey(join(stateDir, 'network', 'metadata-proxy.key'));
+  const socketPath = defaultMetadataSocket(host);
+  const proxy = await startMetadataProxy({
+    socketPath, upstreamUrl: config.network.metadata_upstream_url, proxyKey, log, resolve,
+    sharedSecret: persistentSecret(stateDir, 'metadata-proxy-secret', config.network.metadata_proxy_shared_secret),
+  });
+  return { socketPath, proxyKey, close: () => proxy.close() };
 }
