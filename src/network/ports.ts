@@ -20,23 +20,8 @@ import type { Obj, ResourceDef } from './resource/types.js';
 import { boolean, dict, listOf, macAddress, oneOf, string, uuid, type Check } from './resource/validate.js';
 import { ensureDefaultGroup, securityGroupDef } from './security-groups.js';
 import { subnetDef } from './subnets.js';
+import { fixedIpsCheck } from './router-def.js';
 import { internalAdmin } from './service-ports.js';
-
-const fixedIpsCheck: Check<FixedIpRequest[]> = (v, attr) => {
-  if (!Array.isArray(v)) throw badAttr(attr, `Invalid data format for fixed IP: '${JSON.stringify(v)}'`);
-  return v.map((f) => {
-    if (typeof f !== 'object' || f === null || Array.isArray(f)) throw badAttr(attr, `Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
-    const { subnet_id, ip_address, ...rest } = f as Record<string, unknown>;
-    if (Object.keys(rest).length) throw badAttr(attr, `Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
-    const out: FixedIpRequest = {};
-    if (subnet_id !== undefined) out.subnet_id = uuid(subnet_id, 'subnet_id');
-    if (ip_address !== undefined) {
-      if (typeof ip_address !== 'string' || !canonicalIp(ip_address)) throw badAttr(attr, `'${String(ip_address)}' is not a valid IP address`);
-      out.ip_address = ip_address;
-    }
-    return out;
-  });
-};
 
 const addressPairsCheck: Check<{ ip_address: string; mac_address?: string }[]> = (v, attr) => {
   if (!Array.isArray(v)) throw badAttr(attr, `${JSON.stringify(v)} is not a list`);

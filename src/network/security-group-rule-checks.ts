@@ -15,8 +15,8 @@ export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
 };
 const PROTOCOL_LIST = `[None, 'any', ${Object.keys(PROTOCOL_NUMBERS).map((p) => `'${p}'`).join(', ')}]`;
 
-/** Protocols whose rules take a port range (Neutron's SG_PORT_PROTO_NUMS). */
-const PORT_PROTOCOLS = new Set([33, 132, 6, 17, 136]);
+/** Protocols whose rules take a port range (Neutron's SG_PORT_PROTO_NUMS); the firewall matches their ports. */
+export const PORT_PROTOCOLS: ReadonlySet<number> = new Set([33, 132, 6, 17, 136]);
 const PORT_PROTOCOL_NAMES = 'DCCP, SCTP, TCP, UDP, UDPLITE';
 /** Protocols that only make sense with IPv6 (refused on an IPv4 rule). */
 const IPV6_ONLY = new Set(['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '44', '58', '59', '60', '43']);

@@ -10,15 +10,8 @@
  */
 import type { DesiredRule } from './desired.js';
 import { cidrOf, nftCidr } from './firewall-addresses.js';
+import { PORT_PROTOCOLS, PROTOCOL_NUMBERS } from '../security-group-rule-checks.js';
 
-const PROTOCOLS: Readonly<Record<string, number>> = {
-  icmp: 1, igmp: 2, ipip: 4, tcp: 6, egp: 8, udp: 17, 'ipv6-encap': 41, 'ipv6-route': 43, 'ipv6-frag': 44,
-  rsvp: 46, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60,
-  ospf: 89, vrrp: 112, pgm: 113, sctp: 132, dccp: 33, udplite: 136,
-};
-
-/** Protocols with source/destination ports (`th dport` matches them). */
-const PORT_PROTOCOLS = new Set([6, 17, 33, 132, 136]);
 const ICMP = 1;
 const ICMPV6 = 58;
 // Group ids become parts of set names spliced into nft's language: UUID characters only.
@@ -27,7 +20,7 @@ const GROUP_ID_RE = /^[A-Za-z0-9-]{1,200}$/;
 /** The protocol number of a rule: null for any, undefined when it is not a protocol. */
 export function protocolNumber(protocol: string | null, ethertype: DesiredRule['ethertype']): number | null | undefined {
   if (protocol === null || protocol === '' || protocol === 'any') return null;
-  const p = /^\d{1,3}$/.test(protocol) ? Number(protocol) : PROTOCOLS[protocol.toLowerCase()];
+  const p = /^\d{1,3}$/.test(protocol) ? Number(protocol) : PROTOCOL_NUMBERS[protocol.toLowerCase()];
   if (p === undefined || p > 255) return undefined;
   if (p === 0) return null;
   return ethertype === 'IPv6' && p === ICMP ? ICMPV6 : p;

@@ -3,7 +3,7 @@
  * `{"networks": [ … ]}`) checked against the attribute map, and objects rendered for a caller
  * (admin-only attributes hidden, `fields` applied).
  */
-import { badRequest, forbidden } from '../../platform/http/faults.js';
+import { badRequest } from '../../platform/http/faults.js';
 import { badAttr, netFault } from '../faults.js';
 import type { Caller } from '../context.js';
 import type { AttrSpec, Obj, ResourceDef } from './types.js';
@@ -134,11 +134,4 @@ export function updateAttrs(def: ResourceDef, body: unknown, caller: Caller): Re
 export function ensureVisible(def: ResourceDef, obj: Obj | undefined, id: string, caller: Caller, extra = false): Obj {
   if (!obj || !(caller.isAdmin || obj.project_id === caller.projectId || extra)) throw def.notFound(id);
   return obj;
-}
-
-/** 403/404 unless the caller owns `obj` (or is admin). Neutron answers 404 when it cannot even see it. */
-export function ensureOwner(def: ResourceDef, obj: Obj, caller: Caller, visible: boolean): void {
-  if (caller.isAdmin || obj.project_id === caller.projectId) return;
-  if (!visible) throw def.notFound(obj.id);
-  throw forbidden(`You are not authorized to modify this ${def.member}`);
 }
