@@ -1,9 +1,9 @@
-// Lint: the recommended JS and TypeScript rules; dist and node_modules are build output.
+// Lint: the recommended JS and TypeScript rules; dist, dist-* and node_modules are build output.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.state/**'] },
+  { ignores: ['dist/**', 'dist-*/**', 'node_modules/**', '.state/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

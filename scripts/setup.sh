@@ -15,7 +15,10 @@ cd "$(dirname "$0")/.."
 # the metadata proxy in each DHCP namespace (and load balancers).
 runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio lz4
   syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables conntrack dnsmasq-base haproxy)
-test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping)
+# python3-configobj … python3-yaml: what Debian's cloud-init modules import (the metadata acceptance
+# test runs them, unpacked below, never installed as a service).
+test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping
+  python3-configobj python3-jinja2 python3-jsonpatch python3-jsonschema python3-netifaces python3-oauthlib python3-requests python3-yaml)
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
 
@@ -32,6 +35,19 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's cloud-init, for the metadata/config-drive acceptance test: its Python modules only,
+# unpacked into a cache directory. Installed, its systemd units could reconfigure this machine.
+if [[ "${1:-}" == "--test" ]]; then
+  ci_dir=/var/cache/nephos/cloud-init
+  if [[ ! -f $ci_dir/usr/lib/python3/dist-packages/cloudinit/sources/helpers/openstack.py ]]; then
+    echo "setup: unpacking Debian's cloud-init into $ci_dir (its modules only: never installed as a service)"
+    tmp=$(mktemp -d); chmod 755 "$tmp"
+    (cd "$tmp" && { apt-get download -q cloud-init >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get download -q cloud-init >/dev/null; }; })
+    rm -rf "$ci_dir.new" && mkdir -p "$ci_dir.new" && dpkg-deb -x "$tmp"/cloud-init_*.deb "$ci_dir.new"
+    rm -rf "$ci_dir" && mv "$ci_dir.new" "$ci_dir" && rm -rf "$tmp"
+  fi
 fi
 
 # npm dependencies: exactly the lockfile, reinstalled only when it changed.
