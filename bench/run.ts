@@ -8,6 +8,8 @@
  *   node dist/bench/run.js image [--size-mib 1024] [--runs 3] [--dd-runs 3] [--hash-runs 3] [--client curl|node] [--no-nephos] [--no-glance] [--quiet-busy 0.3] [--quiet-wait 60]
  *   node dist/bench/run.js network [--ports 200] [--concurrency 4] [--list-sizes 40,200,10000] [--peer-max-list 200] [--no-nephos] [--no-neutron]
  *        [--nephos-url URL] [--identity-url URL] [--nephos-password X]   (see bench/network.ts)
+ *   node dist/bench/run.js compute [--boots 10] [--hosts 1000] [--instances 1000] [--servers 5000] [--no-boots] [--no-schedule] [--no-list]   (see bench/compute.ts)
+ *   node dist/bench/run.js compute-scheduler [--hosts 1000] [--instances 1000] [--weigher spread|stack] [--multi N]   (see bench/compute-scheduler.ts)
  *
  * `identity` starts a Keystone peer, measures Nephos (default http://127.0.0.1:5000/v3, which must
  * already be up) and the peer, prints the table and stops the peer. `--nephos-url peer` measures
@@ -22,12 +24,14 @@ import { cloudPassword } from '../test/conformance/clouds.js';
 import { benchIdentityTarget, formatIdentityTable } from './identity.js';
 import { imageBenchMain } from './image.js';
 import { networkBenchMain } from './network.js';
+import { computeSchedulerBenchMain } from './compute-scheduler.js';
+import { computeBenchMain } from './compute.js';
 import type { IdentityTarget } from './identity.js';
 import { rssKiB, treeRssKiB } from './lib/rss.js';
 import { startKeystonePeer } from './peers/keystone.js';
 import type { KeystonePeer } from './peers/keystone.js';
 
-const USAGE = 'usage: run.js identity [options] | run.js keystone-peer [options] | run.js image [options] | run.js network [options]  (see bench/run.ts, bench/image.ts, bench/network.ts)';
+const USAGE = 'usage: run.js identity [options] | run.js keystone-peer [options] | run.js image [options] | run.js network [options] | run.js compute [options] | run.js compute-scheduler [options]  (see bench/run.ts, bench/image.ts, bench/network.ts, bench/compute-scheduler.ts)';
 
 async function withPeer<T>(port: number, rounds: number, memcached: boolean, fn: (peer: KeystonePeer) => Promise<T>): Promise<T> {
   const workdir = mkdtempSync(join(tmpdir(), 'keystone-peer-'));
@@ -125,6 +129,8 @@ async function main(): Promise<number> {
   if (command === 'keystone-peer') return keystonePeer(rest);
   if (command === 'image') return imageBenchMain(rest);
   if (command === 'network') return networkBenchMain(rest);
+  if (command === 'compute-scheduler') return computeSchedulerBenchMain(rest);
+  if (command === 'compute') return computeBenchMain(rest);
   console.error(USAGE);
   return 2;
 }

@@ -1,5 +1,5 @@
 // Runs every test: lint, unit tests (beside the code), API and end-to-end suites (test/), then the
-// identity and network conformance subsets and the whole image suite (tempest) against a freshly started
+// identity, network and compute conformance subsets and the whole image suite (tempest) against a freshly started
 // all-in-one, checked against the committed baselines. `node scripts/run-tests.mjs unit` runs only the unit and API tests.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -37,5 +37,7 @@ if (!only) {
   failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'image']);
   console.log('== network conformance (tempest network subset, baseline check)');
   failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'network']);
+  console.log('== compute conformance (tempest compute subset, baseline check)');
+  failed |= run(process.execPath, ['dist/test/conformance/ci.js', 'compute']);
 }
 process.exit(failed ? 1 : 0);

@@ -155,11 +155,12 @@ async function runSuite(opts: RunOptions): Promise<RunSummary> {
     await runTempest(['init', '--workspace-path', join(tmp, 'workspaces.yaml'), ws], tmp, join(tmp, 'init.log'), undefined, 120_000);
     const admin = { username: 'admin', password: opts.password, projectName: 'admin', domainName: 'Default' };
     const region = 'RegionOne';
-    // Only the network suite asks the cloud about its network service for now: identity and image
-    // tests use none (compute will, and will pass it as alsoAvailable the same way).
-    const network = opts.service === 'network' ? await cloudNetworkFacts(opts.url, admin, region) : undefined;
+    // Suites that use the network service ask the cloud about it; identity and image tests use none.
+    const usesNetwork = opts.service === 'network' || (suite.alsoAvailable ?? []).includes('network');
+    const network = usesNetwork ? await cloudNetworkFacts(opts.url, admin, region) : undefined;
     writeTempestConf(join(ws, 'etc', 'tempest.conf'), {
       service: opts.service,
+      alsoAvailable: suite.alsoAvailable,
       workspace: ws,
       identityUri: opts.url,
       admin,

@@ -82,7 +82,26 @@ const FEATURE_DEFAULTS: Record<TempestService, Record<string, boolean>> = {
     port_admin_state_change: true,
     floating_ips: true,
   },
-  compute: {},
+  // Nephos compute: no migrations, no remote consoles, no volume-backed operations, no legacy
+  // proxies; unified limits are not used (the DB quota driver is). Server features are switched on
+  // here as they land.
+  compute: {
+    live_migration: false,
+    cold_migration: false,
+    resize: false,
+    vnc_console: false,
+    spice_console: false,
+    rdp_console: false,
+    serial_console: false,
+    swap_volume: false,
+    volume_multiattach: false,
+    volume_backed_live_migration: false,
+    block_migration_for_live_migration: false,
+    personality: false,
+    nova_cert: false,
+    xenapi_apis: false,
+    unified_limits: false,
+  },
   volume: {},
   'object-storage': {},
 };
@@ -95,6 +114,8 @@ const FEATURE_DEFAULTS: Record<TempestService, Record<string, boolean>> = {
  */
 const SERVICE_SECTIONS: Partial<Record<TempestService, Ini>> = {
   image: { image: { disk_formats: 'raw,ami,ari,aki', build_timeout: 60 } },
+  // The microversion range the compute API advertises (tempest picks its versioned tests by it).
+  compute: { compute: { min_microversion: '2.1', max_microversion: '2.90', build_timeout: 120 } },
 };
 
 /**

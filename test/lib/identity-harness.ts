@@ -21,6 +21,10 @@ export interface IdentityHarness {
   /** Base URL of the image API (listening too; the catalog advertises it). */
   readonly imageUrl: string;
   readonly networkUrl: string;
+  /** Base URL of the compute API (http://127.0.0.1:PORT; the catalog advertises `${computeUrl}/v2.1`). */
+  readonly computeUrl: string;
+  /** Base URL of the placement API (http://127.0.0.1:PORT, as the catalog advertises it). */
+  readonly placementUrl: string;
   readonly adminPassword: string;
   readonly demoPassword: string;
   /** A project-scoped admin token (project admin), cached. */
@@ -44,6 +48,8 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
   const port = await freePort();
   const imagePort = await freePort();
   const networkPort = await freePort();
+  const computePort = await freePort();
+  const placementPort = await freePort();
   const config = loadConfig({
     file: '/dev/null',
     env: {},
@@ -53,6 +59,8 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
       identity: { port, password_hash_rounds: 4, admin_password: 'admin-secret', demo_password: 'demo-secret', ...opts.overrides?.identity },
       image: { port: imagePort, upload_guest: false, ...opts.overrides?.image },
       network: { port: networkPort, create_defaults: false, agent_enabled: false, ...opts.overrides?.network },
+      compute: { port: computePort, agent_enabled: false, ...opts.overrides?.compute },
+      placement: { port: placementPort, ...opts.overrides?.placement },
       database: { url: opts.databaseUrl ?? `sqlite://${join(state, 'nephos.db')}`, ...opts.overrides?.database },
     },
   });
@@ -61,6 +69,8 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
   await app.listen({ host: '127.0.0.1', port });
   await cloud.image.app.listen({ host: '127.0.0.1', port: imagePort });
   await cloud.network.app.listen({ host: '127.0.0.1', port: networkPort });
+  await cloud.compute.app.listen({ host: '127.0.0.1', port: computePort });
+  await cloud.placement.app.listen({ host: '127.0.0.1', port: placementPort });
   const url = `http://127.0.0.1:${port}`;
 
   const request: IdentityHarness['request'] = async (method, path, o = {}) => {
@@ -89,7 +99,7 @@ export async function startIdentity(opts: { overrides?: Record<string, Record<st
 
   let admin: string | undefined;
   return {
-    app, id: cloud.identity.identity, cloud, config, url, imageUrl: `http://127.0.0.1:${imagePort}`, networkUrl: `http://127.0.0.1:${networkPort}`, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
+    app, id: cloud.identity.identity, cloud, config, url, imageUrl: `http://127.0.0.1:${imagePort}`, networkUrl: `http://127.0.0.1:${networkPort}`, computeUrl: `http://127.0.0.1:${computePort}`, placementUrl: `http://127.0.0.1:${placementPort}`, adminPassword: cloud.adminPassword, demoPassword: cloud.demoPassword,
     adminToken: async () => (admin ??= await tokenFor('admin', cloud.adminPassword, { project: 'admin' })),
     tokenFor,
     request,
