@@ -240,8 +240,10 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     const caller = routes.caller(req);
     const inst = await visibleInstance(ctx, caller, params<{ server_id: string }>(req).server_id, 'os_compute_api:servers:delete');
     if (inst.locked && !caller.isAdmin) throw conflict(`Instance ${inst.uuid} is locked`);
+    // Nova deletes in any task state: the host's agent finishes the operation in flight first.
+    if (inst.task_state === 'deleting') { reply.status(204); return reply.send(); }
     try {
-      await updateInstance(db, inst.uuid, { task_state: 'deleting' }, { task_state: [null, 'scheduling', 'networking', 'block_device_mapping', 'spawning', 'powering-off', 'powering-on', 'rebooting', 'rebooting_hard', 'pausing', 'unpausing', 'suspending', 'resuming'] });
+      await updateInstance(db, inst.uuid, { task_state: 'deleting' }, { task_state: [inst.task_state] });
     } catch (err) {
       if (err instanceof InstanceStateConflict && err.actual.task_state === 'deleting') { reply.status(204); return reply.send(); }
       if (err instanceof InstanceStateConflict) throw stateConflict('delete', inst);

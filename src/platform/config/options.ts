@@ -123,6 +123,7 @@ export const optionTable = {
     instances_dir: opt('string', null, 'Directory of instance disks, console logs, pid and QMP sockets (default: <state_dir>/instances).'),
     image_cache_dir: opt('string', null, 'Directory of cached base images (default: <state_dir>/instances/_base).'),
     agent_enabled: opt('boolean', true, 'Run the compute agent of this host in this process.'),
+    shelved_offload_time: opt('number', 0, 'Seconds a shelved server keeps its host before it is offloaded (Nova\'s shelved_offload_time): 0 at once, -1 never.'),
     shutdown_timeout: opt('number', 60, 'Seconds a guest gets to power off after the ACPI power button before it is stopped hard (Nova\'s shutdown_timeout).'),
     fake_hosts: opt('number', 0, 'With driver fake: how many simulated hosts this process runs.'),
     cpu_allocation_ratio: opt('number', 4.0, 'VCPU overcommit reported to placement (Nova\'s initial_cpu_allocation_ratio).'),
