@@ -17,7 +17,7 @@ runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear
   syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables conntrack dnsmasq-base haproxy)
 # python3-configobj … python3-yaml: what Debian's cloud-init modules import (the metadata acceptance
 # test runs them, unpacked below, never installed as a service).
-test_pkgs=(python3-openstackclient python3-openstacksdk tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping
+test_pkgs=(python3-openstackclient python3-openstacksdk python3-osc-placement tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping
   python3-configobj python3-jinja2 python3-jsonpatch python3-jsonschema python3-netifaces python3-oauthlib python3-requests python3-yaml)
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")

@@ -11,6 +11,8 @@ import { mergeCloudsYaml, defaultCloudsYaml } from '../allinone/clouds-yaml.js';
 import { migrateIdentity } from '../identity/service.js';
 import { migrateImage } from '../image/service.js';
 import { migrateNetwork } from '../network/service.js';
+import { migratePlacement } from '../placement/service.js';
+import { migrateCompute } from '../compute/service.js';
 import { rotate, initialize } from '../identity/tokens/key-repository.js';
 import { imageBuildCommand } from '../guest/cli.js';
 import { networkCleanupCommand } from '../network/cli.js';
@@ -173,6 +175,8 @@ async function main(argv: string[]): Promise<number> {
         const applied = [
           ...await migrateIdentity(database), ...(await migrateImage(database)).map((m) => `image/${m}`),
           ...(await migrateNetwork(database)).map((m) => `network/${m}`),
+          ...(await migratePlacement(database)).map((m) => `placement/${m}`),
+          ...(await migrateCompute(database)).map((m) => `compute/${m}`),
         ];
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       } finally { await database.close(); }
