@@ -79,10 +79,8 @@ export function createServersRuntime(ctx: ComputeContext, o: ServersRuntimeOptio
     instanceUsage: async (projectId, userId) => {
       let q = db.selectFrom('compute_instance').select(['body']).where('project_id', '=', projectId).where('deleted', '=', 0);
       if (userId) q = q.where('user_id', '=', userId);
-      const rows = await q.execute();
-      let cores = 0; let ram = 0;
-      for (const r of rows) { const f = (JSON.parse(r.body) as { flavor: { vcpus: number; memory_mb: number } }).flavor; cores += f.vcpus; ram += f.memory_mb; }
-      return { instances: rows.length, cores, ram };
+      const t = flavorTotals(await q.execute());
+      return { instances: t.count, cores: t.vcpus, ram: t.memoryMb };
     },
     serversOnHost: async (host) => (await db.selectFrom('compute_instance').select(['uuid', 'display_name']).where('host', '=', host).where('deleted', '=', 0).execute())
       .map((r) => ({ uuid: r.uuid, name: r.display_name })),
@@ -107,10 +105,8 @@ export function createServersRuntime(ctx: ComputeContext, o: ServersRuntimeOptio
         report: async () => {
           await heartbeat(ctx, host, 'nova-compute');
           const hostInfo = await driver.hostInfo();
-          const usage = await db.selectFrom('compute_instance').select(['body']).where('host', '=', host).where('deleted', '=', 0).execute();
-          let vcpus = 0; let mem = 0; let disk = 0;
-          for (const r of usage) { const f = (JSON.parse(r.body) as { flavor: { vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb: number } }).flavor; vcpus += f.vcpus; mem += f.memory_mb; disk += f.root_gb + f.ephemeral_gb; }
-          const r = await reportHost(o.placement, ctx, { host, hostInfo, ...(nodeUuid ? { nodeUuid } : {}), usage: { vcpusUsed: vcpus, memoryMbUsed: mem, localGbUsed: disk, runningVms: usage.length } });
+          const t = flavorTotals(await db.selectFrom('compute_instance').select(['body']).where('host', '=', host).where('deleted', '=', 0).execute());
+          const r = await reportHost(o.placement, ctx, { host, hostInfo, ...(nodeUuid ? { nodeUuid } : {}), usage: { vcpusUsed: t.vcpus, memoryMbUsed: t.memoryMb, localGbUsed: t.localGb, runningVms: t.count } });
           nodeUuid = r.node.uuid;
         },
       });
@@ -138,6 +134,16 @@ export function createServersRuntime(ctx: ComputeContext, o: ServersRuntimeOptio
     },
   };
   return runtime;
+}
+
+/** What instances' flavors add up to (quota usage and a host's report read the same sums). */
+function flavorTotals(rows: readonly { body: string }[]): { count: number; vcpus: number; memoryMb: number; localGb: number } {
+  const t = { count: rows.length, vcpus: 0, memoryMb: 0, localGb: 0 };
+  for (const r of rows) {
+    const f = (JSON.parse(r.body) as { flavor: { vcpus: number; memory_mb: number; root_gb: number; ephemeral_gb: number } }).flavor;
+    t.vcpus += f.vcpus; t.memoryMb += f.memory_mb; t.localGb += f.root_gb + f.ephemeral_gb;
+  }
+  return t;
 }
 
 function vendorData(path: string | null): Record<string, unknown> {
