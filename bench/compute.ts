@@ -105,15 +105,16 @@ async function benchBoots(cloud: Cloud, identityUrl: string, boots: number, host
     const sshP = sshBanner(routerNamespace(host, router.id), ip, 60_000).then((ms) => (ms < 0 ? -1 : probeStart + ms));
     let bootMs = -1;
     let uptime = -1;
+    let guestSaid = '';
     for (let k = 0; k < 3000 && bootMs < 0; k++) {
       const m = BOOT_LINE.exec(await agent.driver.consoleOutput(id).catch(() => ''));
-      if (m) { bootMs = performance.now() - t0; uptime = Number(m[2]) * 1000; } else await sleep(20);
+      if (m) { bootMs = performance.now() - t0; uptime = Number(m[2]) * 1000; guestSaid = `ip=${m[4]} mtu=${m[5]} metadata=${m[6]}`; } else await sleep(20);
     }
     const sshMs = await sshP;
     const t = agent.buildTimings.get(id) ?? {};
     const row = { active, boot: bootMs, uptime, ssh: sshMs, spawn: t.spawnMs ?? 0, image: t.imageMs ?? 0, vif: t.vifMs ?? 0, overhead: active - (t.spawnMs ?? 0) - (t.imageMs ?? 0) };
     if (i > 0) rows.push(row); // boot 0 warms the image cache
-    console.log(`  boot ${i}${i === 0 ? ' (warm-up, not counted)' : ''}: ACTIVE ${fmt(row.active)} (spawn ${fmt(row.spawn)}, image ${fmt(row.image)}, TAP wait ${fmt(row.vif)}; overhead ${fmt(row.overhead)}), boot line ${fmt(row.boot)} (guest uptime ${(row.uptime / 1000).toFixed(2)} s), SSH ${fmt(row.ssh)}`);
+    console.log(`  boot ${i}${i === 0 ? ' (warm-up, not counted)' : ''}: ACTIVE ${fmt(row.active)} (spawn ${fmt(row.spawn)}, image ${fmt(row.image)}, TAP wait ${fmt(row.vif)}; overhead ${fmt(row.overhead)}), boot line ${fmt(row.boot)} (guest uptime ${(row.uptime / 1000).toFixed(2)} s; ${guestSaid || 'no boot line'}), SSH ${fmt(row.ssh)}`);
     await demo.call('DELETE', `/servers/${id}`);
     for (let k = 0; k < 600; k++) { if ((await demo.call('GET', `/servers/${id}`)).status === 404) break; await sleep(50); }
   }

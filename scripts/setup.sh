@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # syslinux, syslinux-common, mtools, dosfstools: its bootable disk (built without mounting);
 # genisoimage: config drives (ISO 9660, label config-2); iproute2, nftables, dnsmasq-base: the
 # network agent's data plane (namespaces/bridges/VXLAN, security groups and NAT, DHCP); conntrack:
-# it forgets the flows of a removed security group rule; haproxy:
+# it forgets the flows of a removed security group rule; dnsmasq-utils: dhcp_release frees the lease
+# of a deleted port so its address can go to a new port at once (as Neutron does); haproxy:
 # the metadata proxy in each DHCP namespace (and load balancers).
 runtime_pkgs=(ca-certificates qemu-utils qemu-system-x86 busybox-static dropbear-bin cpio lz4
-  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables conntrack dnsmasq-base haproxy)
+  syslinux syslinux-common mtools dosfstools genisoimage iproute2 nftables conntrack dnsmasq-base dnsmasq-utils haproxy)
 # python3-configobj … python3-yaml: what Debian's cloud-init modules import (the metadata acceptance
 # test runs them, unpacked below, never installed as a service).
 test_pkgs=(python3-openstackclient python3-openstacksdk python3-osc-placement tempest python3-subunit python3-keystone slapd ldap-utils iputils-ping

@@ -207,6 +207,24 @@ describe('DHCP of one network', () => {
     assert.deepEqual(r.pids, firstPids);
   });
 
+  test('an address freed by a deleted port goes to the next port at once: its old lease is released', T, async () => {
+    // vm1's port is gone and a new port (another MAC) got its address: the fake VM takes the new MAC.
+    const successor = port('10.93.0.11');
+    const setMac = (mac: string) => exec('ip', ['link', 'set', 'dev', VM_DEV, 'address', mac], { netns: vmNs(1) });
+    await setMac(successor.macAddress);
+    try {
+      const r = await converge([successor, vm2]);
+      assert.deepEqual(r.pids, firstPids, 'a reload, not a restart');
+      const leases = await readFile(join(opts.dir, net.id, 'leases'), 'utf8');
+      assert.ok(!leases.includes(vm1.macAddress), `vm1's lease is released: ${leases}`);
+      assert.equal((await udhcpc(1))?.ip, '10.93.0.11');
+    } finally {
+      await setMac(vm1.macAddress);
+    }
+    await converge([vm1, vm2]);
+    assert.equal((await udhcpc(1))?.ip, '10.93.0.11', 'and back to the first port');
+  });
+
   test('instance names resolve through dnsmasq', T, async () => {
     await configureFromLease(1, lease1);
     const r = await exec(BUSYBOX, ['nslookup', 'host-10-93-0-12.openstacklocal', '10.93.0.2'], { netns: vmNs(1), timeoutMs: 10_000 });

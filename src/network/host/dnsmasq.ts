@@ -5,12 +5,18 @@
  * restarts it; hosts, names or options changing only send SIGHUP (dnsmasq re-reads those files), so
  * leases and DNS never blink when a port comes or goes.
  *
+ * A lease outlives its port: dnsmasq will not give a leased address to another MAC, so an address
+ * freed by a deleted port and allocated to a new one would get no DHCP answer until the old lease
+ * expired. Like Neutron, each pass releases the leases no host entry backs any more: with
+ * `dhcp_release` (dnsmasq-utils) to a running dnsmasq, or by pruning the lease file before a start.
+ *
  * Crash safety: after a start or a SIGHUP, `dnsmasq.loaded` records which pid loaded which digest of
  * the reloadable files; a pass that finds the running pid with another digest reloads it, so an
  * agent dying between writing the files and signalling never leaves dnsmasq on stale hosts.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exec } from './exec.js';
 import { daemonPid, signalPid, stopDaemon, readPidFile, type DaemonIdentity } from './daemon.js';
@@ -50,6 +56,44 @@ async function recordLoaded(dir: string, pid: number, digest: string): Promise<v
   await writeIfChanged(dnsmasqPaths(dir).loaded, `${pid} ${digest}\n`, 0o644);
 }
 
+interface Lease { readonly mac: string; readonly ip: string; readonly line: string }
+
+/** The IPv4 leases of the lease file (`expiry mac ip name clientid`; IPv6 lines follow a `duid` line). */
+async function readLeases(dir: string): Promise<Lease[]> {
+  let text: string;
+  try {
+    text = await readFile(dnsmasqPaths(dir).leases, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const leases: Lease[] = [];
+  for (const line of text.split('\n')) {
+    const [, mac, ip] = line.split(' ');
+    if (mac && ip && isIPv4(ip)) leases.push({ mac: mac.toLowerCase(), ip, line });
+  }
+  return leases;
+}
+
+/** Leases that no host entry of `spec` backs (another MAC on the address, or the address gone). */
+async function staleLeases(dir: string, spec: DnsmasqSpec): Promise<Lease[]> {
+  const backed = new Set(spec.hosts.map((h) => `${h.macAddress.toLowerCase()} ${h.ipAddress}`));
+  return (await readLeases(dir)).filter((l) => !backed.has(`${l.mac} ${l.ip}`));
+}
+
+/** Tells the running dnsmasq to forget `leases` (a DHCPRELEASE on its interface, as from the client). */
+async function releaseLeases(netns: string, spec: DnsmasqSpec, leases: readonly Lease[]): Promise<void> {
+  for (const l of leases) await exec('dhcp_release', [spec.interfaceName, l.ip, l.mac], { netns, timeoutMs: 10_000 });
+}
+
+/** Drops stale leases from the file of a stopped dnsmasq (it loads the file when it starts). */
+async function pruneLeaseFile(dir: string, spec: DnsmasqSpec): Promise<void> {
+  const stale = new Set((await staleLeases(dir, spec)).map((l) => l.line));
+  if (stale.size === 0) return;
+  const text = await readFile(dnsmasqPaths(dir).leases, 'utf8');
+  await writeFile(dnsmasqPaths(dir).leases, text.split('\n').filter((line) => !stale.has(line)).join('\n'));
+}
+
 async function start(netns: string, dir: string): Promise<number> {
   // dnsmasq's first process returns only once the daemon is ready (or failed, with its reason on stderr).
   await exec(PROGRAM, [confArg(dir)], { netns, timeoutMs: START_TIMEOUT_MS });
@@ -81,11 +125,13 @@ export async function ensureDnsmasq(netns: string, dir: string, spec: DnsmasqSpe
   if (running !== null && !confChanged) {
     if (await loadedDigest(dir, running) === digest) return { action: 'unchanged', pid: running };
     signalPid(running, 'SIGHUP');
+    await releaseLeases(netns, spec, await staleLeases(dir, spec));
     await recordLoaded(dir, running, digest);
     return { action: 'reloaded', pid: running };
   }
   // Not running here, or running with an old static config — or ours left in a namespace that was re-made.
   const stopped = await stopDnsmasq(dir);
+  await pruneLeaseFile(dir, spec);
   const pid = await start(netns, dir);
   await recordLoaded(dir, pid, digest);
   return { action: running !== null || stopped ? 'restarted' : 'started', pid };

@@ -3,9 +3,12 @@
  * os-hypervisors reports (CPUs, memory, the instances' file system).
  *
  * KVM: /dev/kvm existing is not enough (a container may show the node without access, a nested
- * host may lack VMX). Node cannot issue KVM_GET_API_VERSION, so the probe opens /dev/kvm read-write
- * and then starts QEMU itself with `-accel kvm -machine none` over QMP on stdin (no guest, no
- * firmware: it initialises the accelerator and quits, ~50 ms).
+ * host may lack VMX). Node cannot issue KVM_GET_API_VERSION, so the probe checks that the CPU has
+ * hardware virtualization (VMX or SVM: without them /dev/kvm is a paravirtual KVM such as kvm_pvm,
+ * which accepts the VM but runs only PVM-enabled guest kernels — an ordinary guest hangs before its
+ * first console line, as measured on a Firecracker host with `nested_pvm=1`), opens /dev/kvm
+ * read-write, and then starts QEMU itself with `-accel kvm -machine none` over QMP on stdin (no
+ * guest, no firmware: it initialises the accelerator and quits, ~50 ms).
  */
 import { cpus, totalmem, arch } from 'node:os';
 import { open, statfs, readFile } from 'node:fs/promises';
@@ -31,9 +34,25 @@ export async function qemuVersion(binary: string): Promise<{ version: string; nu
   return { version: `${major}.${minor}.${micro}`, number: major * 1_000_000 + minor * 1000 + micro };
 }
 
+/** Why KVM cannot run ordinary guests on this CPU, or '' when VMX/SVM is there (or /proc says nothing). */
+export async function lacksHardwareVirtualization(cpuinfo?: string): Promise<string> {
+  let text = cpuinfo;
+  try {
+    text ??= await readFile('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+  const flags = /^flags\s*:(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+  if (flags.length === 0 || flags.includes('vmx') || flags.includes('svm')) return '';
+  const pvm = await statfs('/sys/module/kvm_pvm').then(() => true, () => false);
+  return `the CPU has no VMX/SVM${pvm ? ' and kvm_pvm is loaded' : ''}: /dev/kvm here runs only paravirtualized (PVM) guest kernels`;
+}
+
 /** Whether QEMU can initialise accelerator `accel` (kvm or tcg) here; `reason` says why not. */
 export async function probeAccel(binary: string, accel: 'kvm' | 'tcg'): Promise<{ ok: boolean; reason: string }> {
   if (accel === 'kvm') {
+    const noVirt = await lacksHardwareVirtualization();
+    if (noVirt) return { ok: false, reason: noVirt };
     try {
       const fh = await open('/dev/kvm', 'r+');
       await fh.close();
