@@ -141,6 +141,7 @@ export async function startCloud(cfg: Config, log: Logger, opts: { listen?: bool
         host: cfg.platform.bind_host, port: cfg.compute.metadata_port,
         sharedSecret: persistentSecret(cfg.platform.state_dir, 'metadata-proxy-secret', cfg.network.metadata_proxy_shared_secret),
       });
+      await cmp.servers.startControlServices();
       if (cfg.compute.agent_enabled) await cmp.servers.startAgent();
     }
     if (opts.listen !== false && cfg.image.upload_guest) {

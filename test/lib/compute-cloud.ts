@@ -76,6 +76,7 @@ export async function startComputeCloud(tag: string, o: { overrides?: Record<str
   const netAgent = await startInProcessAgent(h.cloud.network.ctx, { host });
   const servers = h.cloud.servers!;
   await servers.startMetadata({ host: '127.0.0.1', port: metadataPort, sharedSecret: persistentSecret(h.config.platform.state_dir, 'metadata-proxy-secret', null) });
+  await servers.startControlServices(host);
   const agent = await servers.startAgent({ host, periodMs: 2000 });
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nephos-test', '-f', join(dir, 'key')]);
 

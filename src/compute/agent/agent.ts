@@ -290,6 +290,13 @@ export class ComputeAgent {
     }, { task_state: null }, { task_state: null });
   }
 
+  /** A backup (createBackup): like a snapshot, from Nova's image_backup task state. */
+  async backup(uuid: string, requestId: string, imageId: string): Promise<boolean> {
+    return this.act(uuid, requestId, 'compute_backup_instance', async () => {
+      await this.#snapshotInto(uuid, imageId, ['image_pending_upload', 'image_uploading']);
+    }, { task_state: null }, { task_state: null });
+  }
+
   /**
    * Shelves the instance: a graceful power-off, its root disk uploaded into image `imageId`
    * (Nova's `<name>-shelved` snapshot), then SHELVED (still on this host; offloading is separate).

@@ -39,16 +39,32 @@ export type Format = 'name' | 'name_with_leading_trailing_spaces' | 'az_name' | 
 /** A failed check: where (path of keys/indexes) and jsonschema's message. */
 interface Failure { readonly path: readonly (string | number)[]; readonly message: string; readonly instance: unknown; readonly nameReason?: string }
 
-/** Python's repr of a JSON value (jsonschema messages show values that way). */
-export function pyRepr(v: unknown): string {
+/** How deep a request body may nest (Nova's bodies go a few levels; deeper is hostile). */
+export const MAX_BODY_DEPTH = 64;
+
+/** Python's repr of a JSON value (jsonschema messages show values that way); nesting past `depth` levels shows as `...`. */
+export function pyRepr(v: unknown, depth = MAX_BODY_DEPTH): string {
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'string') return v.includes("'") && !v.includes('"') ? `"${v}"` : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v as object).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (typeof v === 'object' && depth <= 0) return Array.isArray(v) ? '[...]' : '{...}';
+  if (Array.isArray(v)) return `[${v.map((x) => pyRepr(x, depth - 1)).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v as object).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x, depth - 1)}`).join(', ')}}`;
   return String(v);
+}
+
+/** Whether a JSON value nests deeper than `max` arrays/objects (walked without recursion). */
+export function nestsDeeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= max) return true;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) if (typeof y === 'object' && y !== null) stack.push([y, d + 1]);
+  }
+  return false;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -151,7 +167,7 @@ function firstFailure(s: Schema, v: unknown, path: (string | number)[]): Failure
   if (isObject(v)) {
     const keys = Object.keys(v);
     for (const [k, sub] of Object.entries(s.properties ?? {})) {
-      if (k in v) {
+      if (Object.hasOwn(v, k)) {
         const f = firstFailure(sub, v[k], [...path, k]);
         if (f) return f;
       }
@@ -163,10 +179,11 @@ function firstFailure(s: Schema, v: unknown, path: (string | number)[]): Failure
         if (f) return f;
       }
     }
-    for (const r of s.required ?? []) if (!(r in v)) return fail(`${pyRepr(r)} is a required property`);
+    for (const r of s.required ?? []) if (!Object.hasOwn(v, r)) return fail(`${pyRepr(r)} is a required property`);
     if (s.additionalProperties !== undefined && s.additionalProperties !== true) {
       const patterns = Object.keys(s.patternProperties ?? {});
-      const extra = keys.filter((k) => !(s.properties && k in s.properties) && !patterns.some((p) => search(p, k)));
+      // Own properties only: a body key `__proto__` or `constructor` is not a property the schema names.
+      const extra = keys.filter((k) => !(s.properties && Object.hasOwn(s.properties, k)) && !patterns.some((p) => search(p, k)));
       if (extra.length) {
         if (s.additionalProperties === false) {
           if (patterns.length) {
@@ -222,8 +239,9 @@ function bodyMessage(f: Failure): string {
   return `Invalid input for field/attribute ${String(f.path[f.path.length - 1])}. Value: ${pyStr(f.instance)}. ${f.message}`;
 }
 
-/** Validates a request body; a failure is a 400 badRequest with Nova's wording. */
+/** Validates a request body; a failure is a 400 badRequest with Nova's wording. A body nested past MAX_BODY_DEPTH is refused first. */
 export function validateBody(schema: Schema, body: unknown): void {
+  if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw badRequest(`Malformed request body: nested deeper than ${MAX_BODY_DEPTH} levels`);
   const f = firstFailure(schema, body, []);
   if (f) throw badRequest(bodyMessage(f));
 }

@@ -39,8 +39,78 @@ export function imageProperties(img: ImageRecord): Record<string, string> {
   return out;
 }
 
+/** The custom properties of an image as the image service returns them (values not converted). */
+export function customProperties(img: ImageRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(img)) if (!CORE.has(k)) out[k] = v;
+  return out;
+}
+
+/** One change of an image's JSON patch (`application/openstack-images-v2.1-json-patch`). */
+export interface ImagePatchOp { readonly op: 'add' | 'replace' | 'remove'; readonly path: string; readonly value?: unknown }
+
+/**
+ * The image service as the caller of a compute request sees it: calls made with the caller's own
+ * token, so the image service's visibility and ownership rules decide (Nova passes the user's
+ * token to Glance for its image API proxy). Failures are ServiceCallErrors with Glance's status.
+ */
+export class CallerImageApi {
+  constructor(readonly baseUrl: string, readonly token: string) {}
+
+  async #call(method: string, path: string, o: { body?: unknown; contentType?: string } = {}): Promise<any> {
+    const headers: Record<string, string> = { 'x-auth-token': this.token, accept: 'application/json' };
+    if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+      method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new ServiceCallError('image', res.status, text, `${method} ${path.split('?')[0]}`);
+    try { return text ? JSON.parse(text) : null; } catch { return null; }
+  }
+
+  /** An image the caller may see (404 ServiceCallError otherwise). */
+  async get(id: string): Promise<ImageRecord> {
+    return await this.#call('GET', `/v2/images/${encodeURIComponent(id)}`) as ImageRecord;
+  }
+
+  /**
+   * Images the caller may see, matching `filters` (Glance's list query), following the image
+   * service's `next` links until `limit` images (all when undefined), in its order (newest first).
+   */
+  async list(filters: Readonly<Record<string, string>>, o: { limit?: number; marker?: string } = {}): Promise<ImageRecord[]> {
+    const out: ImageRecord[] = [];
+    const q = new URLSearchParams(filters);
+    if (o.marker !== undefined) q.set('marker', o.marker);
+    const page = (): number => Math.min(1000, o.limit === undefined ? 1000 : o.limit - out.length);
+    q.set('limit', String(page()));
+    let path: string | undefined = `/v2/images?${q.toString()}`;
+    for (let pages = 0; path && pages < 10_000; pages++) {
+      const body = await this.#call('GET', path) as { images?: ImageRecord[]; next?: string };
+      out.push(...(body.images ?? []));
+      if (o.limit !== undefined && out.length >= o.limit) return out.slice(0, o.limit);
+      if (!body.next || !(body.images ?? []).length) break;
+      const next = new URL(body.next, 'http://x');
+      next.searchParams.set('limit', String(page()));
+      path = `${next.pathname.startsWith('/v2/') ? '' : '/v2'}${next.pathname}?${next.searchParams.toString()}`;
+    }
+    return out;
+  }
+
+  /** Applies a JSON patch to an image; returns the image as changed. */
+  async patch(id: string, ops: readonly ImagePatchOp[]): Promise<ImageRecord> {
+    return await this.#call('PATCH', `/v2/images/${encodeURIComponent(id)}`, { body: ops, contentType: 'application/openstack-images-v2.1-json-patch' }) as ImageRecord;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#call('DELETE', `/v2/images/${encodeURIComponent(id)}`);
+  }
+}
+
 export class ImageClient {
   constructor(readonly api: ServiceApi) {}
+
+  /** The image service with the caller's token (see {@link CallerImageApi}). */
+  forCaller(token: string): CallerImageApi { return new CallerImageApi(this.api.baseUrl, token); }
 
   /** An image as the service user sees it (any visibility), or null when there is none. */
   async image(id: string): Promise<ImageRecord | null> {

@@ -124,6 +124,29 @@ export interface SnapshotResult {
   readonly method: 'blockdev-backup' | 'qemu-img-convert';
 }
 
+/**
+ * What the hypervisor tells about one instance (Nova's instance diagnostics); a figure it cannot
+ * tell is null. Disks and NICs in the guest's order; NIC counters as the guest sees them.
+ */
+export interface InstanceDiagnostics {
+  readonly state: PowerState;
+  /** vCPUs with their CPU time (ns) — none without a hypervisor process. */
+  readonly cpus: readonly { readonly id: number; readonly timeNs: number | null }[];
+  /** Memory given to the guest and in use by it (MiB); the hypervisor process' resident set (KiB) when there is one. */
+  readonly memory: { readonly maximumMb: number; readonly usedMb: number | null; readonly rssKb?: number | null };
+  /** Block devices (guest name such as `vda`) — none without a hypervisor process. */
+  readonly disks: readonly {
+    readonly name: string; readonly readBytes: number | null; readonly readRequests: number | null;
+    readonly writeBytes: number | null; readonly writeRequests: number | null; readonly errors: number | null;
+  }[];
+  /** NICs (MAC, the host-side device when it exists) and their counters. */
+  readonly nics: readonly {
+    readonly mac: string; readonly device: string | null;
+    readonly rxOctets: number | null; readonly rxPackets: number | null; readonly rxErrors: number | null; readonly rxDrop: number | null;
+    readonly txOctets: number | null; readonly txPackets: number | null; readonly txErrors: number | null; readonly txDrop: number | null;
+  }[];
+}
+
 /** Options of a graceful stop: how long the guest gets to shut down after the ACPI power button. */
 export interface ShutdownOptions {
   /** Seconds; 0 = stop at once (hard). Default: the driver's shutdown timeout (Nova's shutdown_timeout, 60). */
@@ -180,4 +203,6 @@ export interface ComputeDriver {
   rescue(instanceId: string, image: ImageSpec, o?: ShutdownOptions): Promise<void>;
   /** Ends the rescue boot and starts the instance from its own root disk again. */
   unrescue(instanceId: string): Promise<void>;
+  /** What the hypervisor tells about the instance (CPU time, memory, disk and NIC counters); absent: not supported (501). */
+  diagnostics?(instanceId: string): Promise<InstanceDiagnostics>;
 }

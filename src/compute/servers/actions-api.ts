@@ -5,11 +5,13 @@
  * state (409 otherwise), sets its task state, records an instance action, answers, and lets the
  * host's agent do it. Also registers `/servers/{id}/os-interface` (interfaces.ts).
  */
+import { createBackupAction } from './backup.js';
+import { ADMIN_ACTIONS } from './admin-actions.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, conflict } from '../faults.js';
 import { atLeast, params, type ComputeRoutes } from '../api/http.js';
 import { actionOf } from '../api/actions.js';
-import { validateBody, type Schema } from '../api/schema.js';
+import { pyRepr, validateBody, type Schema } from '../api/schema.js';
 import type { Caller } from '../context.js';
 import { updateInstance, type Instance, type InstancePatch } from './store.js';
 import { startAction } from './actions-log.js';
@@ -23,6 +25,7 @@ import { confirmResizeAction, resizeAction, revertResizeAction } from './resize.
 import { shelveAction, shelveOffloadAction, unshelveAction } from './shelve.js';
 import { rescueAction, unrescueAction } from './rescue.js';
 import { registerInterfaces } from './interfaces.js';
+import { PROXY_ACTIONS } from '../proxies/server-actions.js';
 
 /** An action with its own module: validates, checks, starts the work, and answers. */
 type ActionHandler = (d: ServersApiDeps, req: FastifyRequest, reply: FastifyReply, caller: Caller, id: string) => Promise<unknown>;
@@ -30,6 +33,8 @@ type ActionHandler = (d: ServersApiDeps, req: FastifyRequest, reply: FastifyRepl
 const LIFECYCLE: Readonly<Record<string, ActionHandler>> = {
   createImage: createImageAction, rebuild: rebuildAction, resize: resizeAction, confirmResize: confirmResizeAction, revertResize: revertResizeAction,
   shelve: shelveAction, shelveOffload: shelveOffloadAction, unshelve: unshelveAction, rescue: rescueAction, unrescue: unrescueAction,
+  createBackup: createBackupAction, ...ADMIN_ACTIONS,
+  ...PROXY_ACTIONS,
 };
 
 const ACTIONS = ['os-start', 'os-stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock', 'os-getConsoleOutput', ...Object.keys(LIFECYCLE)];
@@ -117,9 +122,15 @@ export function registerServerActions(routes: ComputeRoutes, d: ServersApiDeps):
     }
     switch (name) {
       case 'lock': {
-        if (body !== null && typeof body === 'object' && body.locked_reason !== undefined) {
-          if (!atLeast(req, '2.73')) throw badRequest("Invalid input for field/attribute lock. Value: " + JSON.stringify(body) + ". Additional properties are not allowed");
-          if (typeof body.locked_reason !== 'string' || body.locked_reason.length > 255) throw badRequest('Invalid input for field/attribute locked_reason.');
+        if (atLeast(req, '2.73')) {
+          // Nova's schema from 2.73: null, or an object with at most a reason.
+          validateBody({
+            type: 'object',
+            properties: { lock: { type: ['object', 'null'], properties: { locked_reason: { type: 'string', maxLength: 255 } }, additionalProperties: false } },
+            required: ['lock'], additionalProperties: false,
+          }, req.body);
+        } else if (body !== null && typeof body === 'object' && body.locked_reason !== undefined) {
+          throw badRequest(`Invalid input for field/attribute lock. Value: ${pyRepr(body)}. Additional properties are not allowed ('locked_reason' was unexpected)`);
         }
         const inst = await visibleInstance(ctx, caller, id, 'os_compute_api:os-lock-server:lock');
         await updateInstance(db, inst.uuid, { locked: 1, body: { locked_by: caller.isAdmin && inst.project_id !== caller.projectId ? 'admin' : 'owner', locked_reason: body?.locked_reason ?? null } });

@@ -7,14 +7,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ComputeContext, Caller } from '../context.js';
-import { badRequest, conflict, notFound } from '../faults.js';
-import { atLeast, params, selfLinks, type ComputeRoutes } from '../api/http.js';
+import { badRequest, conflict, forbidden, notFound } from '../faults.js';
+import { atLeast, isLegacy, params, selfLinks, type ComputeRoutes } from '../api/http.js';
 import { isUuidLike } from '../api/actions.js';
-import { metadata as metadataSchema, validateBody, type Schema } from '../api/schema.js';
+import { metadata as metadataSchema, name as nameSchema, nameWithSpaces, validateBody, type Schema } from '../api/schema.js';
 import type { ServersDB } from './schema.js';
 import { getInstance, updateInstance, InstanceStateConflict, type Instance, type InstanceBody } from './store.js';
-import { briefServer, detailServer, hostId as hostIdOf } from './view.js';
-import { createServers, type CreateDeps } from './create.js';
+import { briefServer, changedServer, detailServer, hostId as hostIdOf } from './view.js';
+import { accessIps, createServers, type CreateDeps } from './create.js';
 import { startAction } from './actions-log.js';
 import { vmStatesOf, VM } from './states.js';
 import type { Conductor } from './conductor.js';
@@ -24,6 +24,17 @@ import { registerServerActions } from './actions-api.js';
 import { registerServerGroups } from './groups-api.js';
 import { registerServerTags } from './tags-api.js';
 import { registerTenantUsage } from './usage-api.js';
+import { registerImageProxy } from '../proxies/images.js';
+import { registerHosts } from './hosts-api.js';
+import { registerMigrations } from './migrations-api.js';
+import { registerServerPassword } from './password-api.js';
+import { registerUsageAuditLog } from './usage-audit-api.js';
+import { registerServerExternalEvents } from './external-events-api.js';
+import { registerServerDiagnostics } from './diagnostics-api.js';
+import { registerNetworkProxies } from '../proxies/index.js';
+
+/** An ISO 8601 date-time as Nova's changes-since accepts it (`2011/01/01` is not one). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 export interface ServersApiDeps extends CreateDeps {
   readonly conductor: Conductor;
@@ -63,6 +74,25 @@ type LightRow = Omit<Instance, 'body'>;
 const LIST_SORT_KEYS = new Set(['created_at', 'updated_at', 'display_name', 'uuid', 'vm_state', 'task_state', 'power_state', 'host', 'node', 'availability_zone',
   'launched_at', 'terminated_at', 'image_ref', 'flavor_id', 'key_name', 'project_id', 'user_id', 'launch_index', 'locked']);
 
+/** Starts deleting `inst` (DELETE /servers/{id} and forceDelete): idempotent while a delete is in flight. */
+export async function requestDelete(d: ServersApiDeps, caller: Caller, inst: Instance): Promise<void> {
+  const db = serversDb(d.ctx);
+  if (inst.locked && !caller.isAdmin) throw conflict(`Instance ${inst.uuid} is locked`);
+  // Nova deletes in any task state: the host's agent finishes the operation in flight first.
+  if (inst.task_state === 'deleting') return;
+  try {
+    await updateInstance(db, inst.uuid, { task_state: 'deleting' }, { task_state: [inst.task_state] });
+  } catch (err) {
+    if (err instanceof InstanceStateConflict && err.actual.task_state === 'deleting') return;
+    if (err instanceof InstanceStateConflict) throw stateConflict('delete', inst);
+    throw err;
+  }
+  await startAction(db, { uuid: inst.uuid, requestId: caller.requestId ?? '', action: 'delete', projectId: inst.project_id, userId: caller.userId });
+  d.background('delete', () => d.conductor.deleteInstance(inst.uuid, caller.requestId ?? ''));
+  // A shelved server's snapshot goes with it (Nova's _delete of SHELVED / SHELVED_OFFLOADED).
+  if (inst.body.shelved_image_id) d.background('delete shelved image', () => d.images.delete(inst.body.shelved_image_id!));
+}
+
 export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void {
   const ctx = d.ctx;
   const db = serversDb(ctx);
@@ -84,7 +114,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     reply.header('location', selfLinks(req, 'servers', first.uuid)[0]!.href);
     return {
       server: {
-        id: first.uuid, links: selfLinks(req, 'servers', first.uuid), 'OS-DCF:diskConfig': 'MANUAL',
+        id: first.uuid, links: selfLinks(req, 'servers', first.uuid), 'OS-DCF:diskConfig': first.body.disk_config ?? 'MANUAL',
         security_groups: first.body.security_groups.map((name) => ({ name })), adminPass: made.adminPass,
       },
     };
@@ -100,11 +130,12 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     const admin = caller.isAdmin;
     // Columns only at first (no JSON bodies): filters and paging run on light rows; only the page's bodies are read.
     let sql = db.selectFrom('compute_instance').select(LIGHT_COLUMNS);
-    const project = admin ? one('project_id') ?? one('tenant_id') : undefined;
+    // Like Nova, a project filter counts only with all_tenants; otherwise the caller's own project is listed.
+    const project = admin && allTenants ? one('project_id') ?? one('tenant_id') : undefined;
     if (!(admin && allTenants) || project) sql = sql.where('project_id', '=', project ?? caller.projectId);
     const deleted = admin && one('deleted') !== undefined && ['1', 'true', 'True'].includes(one('deleted')!);
     const changesSince = one('changes-since');
-    if (changesSince !== undefined && Number.isNaN(Date.parse(changesSince))) throw badRequest(`Invalid input for query parameters changes-since. Value: ${changesSince}. '${changesSince}' is not a 'date-time'`);
+    if (changesSince !== undefined && (!ISO_TIME.test(changesSince) || Number.isNaN(Date.parse(changesSince)))) throw badRequest(`Invalid input for query parameters changes-since. Value: ${changesSince}. '${changesSince}' is not a 'date-time'`);
     if (!deleted && changesSince === undefined) sql = sql.where('deleted', '=', 0);
     if (deleted) sql = sql.where('deleted', '!=', 0);
     const status = one('status');
@@ -123,6 +154,8 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     if (one('locked') !== undefined) sql = sql.where('locked', '=', ['1', 'true', 'True'].includes(one('locked')!) ? 1 : 0);
     const sortKeys = [q.sort_key ?? []].flat().filter((k) => LIST_SORT_KEYS.has(k));
     const sortDirs = [q.sort_dir ?? []].flat();
+    const badDir = sortDirs.find((d) => d !== 'asc' && d !== 'desc');
+    if (badDir !== undefined) throw badRequest(`Invalid input for query parameters sort_dir. Value: ${badDir}. '${badDir}' is not one of ['asc', 'desc']`);
     const keys = sortKeys.length ? sortKeys : ['created_at'];
     keys.forEach((k, n) => { sql = sql.orderBy(k as 'created_at', (sortDirs[n] ?? sortDirs[0] ?? 'desc') === 'asc' ? 'asc' : 'desc'); });
     sql = sql.orderBy('id', 'desc');
@@ -176,7 +209,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     const opts = detail ? await viewOpts(req, caller) : undefined;
     const servers = page.map((i) => (detail ? detailServer(req, i, opts!) : briefServer(req, i)));
     const out: Record<string, unknown> = { servers };
-    if (page.length === limit && rows.length > limit) {
+    if (limit > 0 && page.length === limit && rows.length > limit) {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (k !== 'marker' && v !== undefined) for (const x of [v].flat()) params.append(k, x);
       params.append('marker', page[page.length - 1]!.uuid);
@@ -209,9 +242,9 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
       server: {
         type: 'object',
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 255 }, accessIPv4: { type: 'string' }, accessIPv6: { type: 'string' },
+          name: isLegacy(req) ? nameWithSpaces : nameSchema, accessIPv4: { type: 'string' }, accessIPv6: { type: 'string' },
           'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
-          ...(atLeast(req, '2.19') ? { description: { type: ['string', 'null'], maxLength: 255 } } : {}),
+          ...(atLeast(req, '2.19') ? { description: { type: ['string', 'null'], maxLength: 255, pattern: '^[^\\p{C}\\p{Zl}\\p{Zp}\\u{10000}-\\u{10FFFF}]*$' } } : {}),
           ...(atLeast(req, '2.90') ? { hostname: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9][a-zA-Z0-9-]*$' } } : {}),
         },
         additionalProperties: false,
@@ -228,31 +261,18 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     const patch: Parameters<typeof updateInstance>[2] = {
       ...(s.name !== undefined ? { display_name: s.name! } : {}),
       body: {
-        ...(s.accessIPv4 !== undefined ? { access_ip_v4: s.accessIPv4! } : {}), ...(s.accessIPv6 !== undefined ? { access_ip_v6: s.accessIPv6! } : {}),
+        ...accessIps(s), ...(s['OS-DCF:diskConfig'] !== undefined ? { disk_config: s['OS-DCF:diskConfig'] as 'AUTO' | 'MANUAL' } : {}),
         ...(s.description !== undefined ? { description: s.description } : {}), ...(s.hostname !== undefined ? { hostname: s.hostname! } : {}),
       },
     };
     const next = await updateInstance(db, inst.uuid, patch);
-    return { server: detailServer(req, next, await viewOpts(req, caller)) };
+    return { server: changedServer(req, next, await viewOpts(req, caller)) };
   });
 
   routes.delete('/servers/:server_id', async (req, reply: FastifyReply) => {
     const caller = routes.caller(req);
     const inst = await visibleInstance(ctx, caller, params<{ server_id: string }>(req).server_id, 'os_compute_api:servers:delete');
-    if (inst.locked && !caller.isAdmin) throw conflict(`Instance ${inst.uuid} is locked`);
-    // Nova deletes in any task state: the host's agent finishes the operation in flight first.
-    if (inst.task_state === 'deleting') { reply.status(204); return reply.send(); }
-    try {
-      await updateInstance(db, inst.uuid, { task_state: 'deleting' }, { task_state: [inst.task_state] });
-    } catch (err) {
-      if (err instanceof InstanceStateConflict && err.actual.task_state === 'deleting') { reply.status(204); return reply.send(); }
-      if (err instanceof InstanceStateConflict) throw stateConflict('delete', inst);
-      throw err;
-    }
-    await startAction(db, { uuid: inst.uuid, requestId: caller.requestId ?? '', action: 'delete', projectId: inst.project_id, userId: caller.userId });
-    d.background('delete', () => d.conductor.deleteInstance(inst.uuid, caller.requestId ?? ''));
-    // A shelved server's snapshot goes with it (Nova's _delete of SHELVED / SHELVED_OFFLOADED).
-    if (inst.body.shelved_image_id) d.background('delete shelved image', () => d.images.delete(inst.body.shelved_image_id!));
+    await requestDelete(d, caller, inst);
     reply.status(204);
     return reply.send();
   });
@@ -266,7 +286,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
   routes.get('/servers/:server_id/metadata/:key', async (req) => {
     const inst = await visibleInstance(ctx, routes.caller(req), md(req).server_id, 'os_compute_api:server-metadata:show');
     const k = md(req).key!;
-    if (!(k in inst.body.metadata)) throw notFound('Metadata item was not found');
+    if (!Object.hasOwn(inst.body.metadata, k)) throw notFound('Metadata item was not found');
     return { meta: { [k]: inst.body.metadata[k] } };
   });
   const setMeta = async (req: FastifyRequest, rule: string, replace: boolean) => {
@@ -274,7 +294,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     const inst = await visibleInstance(ctx, routes.caller(req), md(req).server_id, rule);
     const next = replace ? { ...(req.body as { metadata: Record<string, string> }).metadata } : { ...inst.body.metadata, ...(req.body as { metadata: Record<string, string> }).metadata };
     const limit = ctx.config.compute.quota_metadata_items;
-    if (limit >= 0 && Object.keys(next).length > limit) throw conflict(`Quota exceeded for metadata_items: Requested ${Object.keys(next).length}, but already used 0 of ${limit} metadata_items`);
+    if (limit >= 0 && Object.keys(next).length > limit) throw forbidden(`Quota exceeded for metadata_items: Requested ${Object.keys(next).length}, but already used 0 of ${limit} metadata_items`);
     return { metadata: (await updateInstance(db, inst.uuid, { body: { metadata: next } })).body.metadata };
   };
   routes.post('/servers/:server_id/metadata', (req) => setMeta(req, 'os_compute_api:server-metadata:create', false));
@@ -282,7 +302,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
   routes.put('/servers/:server_id/metadata/:key', async (req) => {
     validateBody({ type: 'object', properties: { meta: { ...metadataSchema, minProperties: 1, maxProperties: 1 } }, required: ['meta'], additionalProperties: false }, req.body);
     const meta = (req.body as { meta: Record<string, string> }).meta;
-    if (!(md(req).key! in meta)) throw badRequest('Request body and URI mismatch');
+    if (!Object.hasOwn(meta, md(req).key!)) throw badRequest('Request body and URI mismatch');
     const inst = await visibleInstance(ctx, routes.caller(req), md(req).server_id, 'os_compute_api:server-metadata:update');
     await updateInstance(db, inst.uuid, { body: { metadata: { ...inst.body.metadata, ...meta } } });
     return { meta };
@@ -290,7 +310,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
   routes.delete('/servers/:server_id/metadata/:key', async (req, reply) => {
     const inst = await visibleInstance(ctx, routes.caller(req), md(req).server_id, 'os_compute_api:server-metadata:delete');
     const k = md(req).key!;
-    if (!(k in inst.body.metadata)) throw notFound('Metadata item was not found');
+    if (!Object.hasOwn(inst.body.metadata, k)) throw notFound('Metadata item was not found');
     const { [k]: _gone, ...rest } = inst.body.metadata;
     await updateInstance(db, inst.uuid, { body: { metadata: rest } });
     reply.status(204);
@@ -307,7 +327,7 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
   routes.get('/servers/:server_id/ips/:network', async (req) => {
     const inst = await visibleInstance(ctx, routes.caller(req), md(req).server_id, 'os_compute_api:ips:show');
     const net = params<{ network: string }>(req).network;
-    const list = inst.body.addresses[net];
+    const list = Object.hasOwn(inst.body.addresses, net) ? inst.body.addresses[net] : undefined;
     if (!list) throw notFound('Instance is not a member of specified network');
     return { [net]: list.map((a) => ({ version: a.version, addr: a.addr })) };
   });
@@ -348,6 +368,14 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
   registerServerGroups(routes, ctx);
   registerServerTags(routes, ctx);
   registerTenantUsage(routes, ctx);
+  registerImageProxy(routes, d);
+  registerHosts(routes, ctx);
+  registerMigrations(routes, ctx);
+  registerServerPassword(routes, ctx);
+  registerUsageAuditLog(routes, ctx);
+  registerServerExternalEvents(routes, d);
+  registerServerDiagnostics(routes, d);
+  registerNetworkProxies(routes, d);
 }
 
 

@@ -3,12 +3,13 @@
  * quota), then the instance records in BUILD; the conductor takes over after the 202.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { ComputeContext, Caller } from '../context.js';
 import { badRequest, conflict, forbidden, notFound, novaFault } from '../faults.js';
 import { atLeast, isLegacy } from '../api/http.js';
 import { isUuidLike } from '../api/actions.js';
-import { azName, booleanParam, metadata, name, nameWithSpaces, positiveInteger, toBool, validateBody, type Schema } from '../api/schema.js';
+import { azName, booleanParam, metadata, name, nameWithSpaces, nonNegativeInteger, positiveInteger, pyRepr, toBool, validateBody, type Schema } from '../api/schema.js';
 import { getFlavor } from '../flavors.js';
 import { getKeypair } from '../keypairs.js';
 import { userQuotas } from '../quotas.js';
@@ -20,10 +21,42 @@ import { insertInstance, type Instance, type InstanceBody, type RequestedNetwork
 import { POWER, VM } from './states.js';
 import { nowIso } from '../store/db.js';
 import { groupForCreate, joinGroup } from './groups.js';
+import { splitZones, zonedServices } from '../availability-zones.js';
+import { computeServiceOf } from '../services.js';
 
 const description: Schema = { type: ['string', 'null'], minLength: 0, maxLength: 255, pattern: '^[^\\p{C}\\p{Zl}\\p{Zp}\\u{10000}-\\u{10FFFF}]*$' };
 const hostnameSchema: Schema = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9-._]*$' };
 const TAG: Schema = { type: 'string', minLength: 1, maxLength: 60, pattern: '^[^,/]*$' };
+
+/** One server id or a list of them (Nova's same_host/different_host hints). */
+const SERVER_IDS: Schema = { oneOf: [{ type: 'string', format: 'uuid' }, { type: 'array', items: { type: 'string', format: 'uuid' } }] };
+/** Nova's scheduler hints: the known ones typed (build_near_host_ip is checked as an address after), any others passed on. */
+const SCHEDULER_HINTS: Schema = {
+  type: 'object',
+  properties: {
+    group: { type: 'string', format: 'uuid' }, different_host: SERVER_IDS, same_host: SERVER_IDS, query: { type: ['string', 'object'] },
+    target_cell: { type: 'string', minLength: 1, maxLength: 255 }, different_cell: { type: ['string', 'array'], items: { type: 'string' } },
+    build_near_host_ip: { type: 'string' }, cidr: { type: 'string', pattern: '^/[0-9a-f.:]+$' },
+  },
+  additionalProperties: true,
+};
+
+/** A block_device_mapping_v2 item as Nova's schema has it (its keys, their types and values). */
+function bdmSchema(req: FastifyRequest): Schema {
+  const str: Schema = { type: 'string', maxLength: 255 };
+  return {
+    type: 'object',
+    properties: {
+      source_type: { type: 'string', enum: ['volume', 'image', 'snapshot', 'blank'] }, destination_type: { type: 'string', enum: ['local', 'volume'] },
+      uuid: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9._-]*$' }, boot_index: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$' },
+      volume_size: nonNegativeInteger, delete_on_termination: booleanParam, device_name: str, device_type: str, disk_bus: str, guest_format: str, no_device: {},
+      connection_info: { type: 'string', maxLength: 16777215 }, image_id: str, snapshot_id: str, volume_id: str,
+      ...(atLeast(req, '2.32') ? { tag: TAG } : {}), ...(atLeast(req, '2.67') ? { volume_type: { type: ['string', 'null'], minLength: 0, maxLength: 255 } } : {}),
+    },
+    required: ['source_type'],
+    additionalProperties: false,
+  };
+}
 
 function createSchema(req: FastifyRequest): Schema {
   const network: Schema = {
@@ -52,7 +85,7 @@ function createSchema(req: FastifyRequest): Schema {
     availability_zone: azName,
     config_drive: booleanParam,
     security_groups: { type: 'array', minItems: 1, items: { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 255 } }, additionalProperties: false } },
-    block_device_mapping_v2: { type: 'array', items: { type: 'object' } },
+    block_device_mapping_v2: { type: 'array', items: bdmSchema(req) },
     block_device_mapping: { type: 'array', items: { type: 'object' } },
     min_count: positiveInteger,
     max_count: positiveInteger,
@@ -67,8 +100,8 @@ function createSchema(req: FastifyRequest): Schema {
     type: 'object',
     properties: {
       server: { type: 'object', properties: server, required: atLeast(req, '2.37') ? ['name', 'flavorRef', 'networks'] : ['name', 'flavorRef'], additionalProperties: false },
-      'os:scheduler_hints': { type: 'object' },
-      'OS-SCH-HNT:scheduler_hints': { type: 'object' },
+      'os:scheduler_hints': SCHEDULER_HINTS,
+      'OS-SCH-HNT:scheduler_hints': SCHEDULER_HINTS,
     },
     required: ['server'],
     additionalProperties: false,
@@ -76,6 +109,26 @@ function createSchema(req: FastifyRequest): Schema {
 }
 
 /** Nova's sanitize_hostname: what a display name becomes as a host name. */
+
+/**
+ * accessIPv4/accessIPv6 of a create, update or rebuild request: a valid address of that family
+ * (Nova's 400 otherwise), IPv6 in its canonical compressed form as Nova stores it.
+ */
+export function accessIps(r: { accessIPv4?: unknown; accessIPv6?: unknown }): { access_ip_v4?: string; access_ip_v6?: string } {
+  const out: { access_ip_v4?: string; access_ip_v6?: string } = {};
+  for (const [k, family, key] of [['accessIPv4', 4, 'access_ip_v4'], ['accessIPv6', 6, 'access_ip_v6']] as const) {
+    const v = r[k];
+    if (v === undefined) continue;
+    if (v === '') { out[key] = ''; continue; } // clears it
+    if (typeof v !== 'string' || isIP(v) !== family) {
+      throw badRequest(`Invalid input for field/attribute ${k}. Value: ${String(v)}. '${String(v)}' is not a 'ipv${family}'`);
+    }
+    // The URL serializer writes IPv6 in RFC 5952 form (embedded IPv4 as hex, longest zero run as ::).
+    out[key] = family === 6 ? new URL(`http://[${v}]/`).hostname.slice(1, -1) : v;
+  }
+  return out;
+}
+
 export function sanitizeHostname(display: string, fallback: string): string {
   let h = display.toLowerCase().replace(/[ _]/g, '-').replace(/[^\w.-]+/g, '').replace(/^[.-]+|[.-]+$/g, '');
   h = h.slice(0, 63).replace(/[.-]+$/, '');
@@ -117,12 +170,17 @@ export async function createServers(req: FastifyRequest, caller: Caller, d: Crea
   validateBody(createSchema(req), body);
   const s = body.server as Record<string, any>;
   const hints = (body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {}) as Record<string, unknown>;
+  const near = hints.build_near_host_ip;
+  if (near !== undefined && (typeof near !== 'string' || !isIP(near))) {
+    throw badRequest(`Invalid input for field/attribute build_near_host_ip. Value: ${String(near)}. ${pyRepr(near)} is not valid under any of the given schemas`);
+  }
   const ctx = d.ctx;
   ctx.authorize(caller, 'os_compute_api:servers:create', { project_id: caller.projectId });
 
   const minCount = Number(s.min_count ?? 1);
   const maxCount = Number(s.max_count ?? minCount);
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+  const access = accessIps(s);
 
   // Flavor.
   const flavor = await getFlavor(ctx, refId(s.flavorRef), caller).catch(() => { throw badRequest(`Flavor ${refId(s.flavorRef)} could not be found.`); });
@@ -181,7 +239,7 @@ export async function createServers(req: FastifyRequest, caller: Caller, d: Crea
         if (!n.uuid || !isUuidLike(n.uuid)) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n.uuid)})`);
         const net = await d.network.network(n.uuid);
         if (!net || (!caller.isAdmin && net.project_id !== caller.projectId && !net.shared)) throw badRequest(`Network ${n.uuid} could not be found.`);
-        if (n.fixed_ip !== undefined && !/^[0-9a-fA-F.:]+$/.test(n.fixed_ip)) throw badRequest(`Invalid fixed IP address (${n.fixed_ip})`);
+        if (n.fixed_ip !== undefined && !isIP(n.fixed_ip)) throw badRequest(`Invalid fixed IP address (${n.fixed_ip})`);
         if (n.fixed_ip && maxCount > 1) throw badRequest('max_count cannot be greater than 1 if an fixed_ip is specified.');
         requested.push({ uuid: n.uuid, ...(n.fixed_ip ? { fixed_ip: n.fixed_ip } : {}), ...(n.tag ? { tag: n.tag } : {}) });
       }
@@ -211,9 +269,21 @@ export async function createServers(req: FastifyRequest, caller: Caller, d: Crea
     forceHost = host || null;
     forceNode = node || null;
   }
+  // The zone must be one with an enabled compute host (Nova's 400 otherwise, before anything is scheduled).
+  if (az) {
+    const { available } = splitZones(await zonedServices(ctx, { binary: 'nova-compute' }));
+    if (!available.includes(az)) throw badRequest('The requested availability zone is not available');
+  }
   let requestedDestination: { host?: string | null; node?: string | null } | undefined;
   if (s.host || s.hypervisor_hostname) {
     ctx.authorize(caller, 'os_compute_api:servers:create:requested_destination', { project_id: caller.projectId });
+    // A requested host or node must exist (Nova's _validate_host_or_node).
+    if (s.host && !await computeServiceOf(ctx, s.host)) throw badRequest(`Compute host ${s.host} could not be found.`);
+    if (s.hypervisor_hostname) {
+      let nodes = ctx.db.selectFrom('compute_node').select('id').where('hypervisor_hostname', '=', s.hypervisor_hostname);
+      if (s.host) nodes = nodes.where('host', '=', s.host);
+      if (!await nodes.executeTakeFirst()) throw badRequest(`Compute host node ${s.hypervisor_hostname} could not be found.`);
+    }
     requestedDestination = { host: s.host ?? null, node: s.hypervisor_hostname ?? null };
   }
 
@@ -226,8 +296,12 @@ export async function createServers(req: FastifyRequest, caller: Caller, d: Crea
     const want = r === 'instances' ? n : r === 'cores' ? n * flavor.vcpus : n * flavor.memory_mb;
     return q[r].limit >= 0 && q[r].in_use + want > q[r].limit;
   });
-  let count = maxCount;
-  while (count >= minCount && fits(count)) count--;
+  // The most servers each quota leaves room for (computed: a max_count of 1e30 must not be counted down one by one).
+  const room = (['instances', 'cores', 'ram'] as const).map((r) => {
+    const per = r === 'instances' ? 1 : r === 'cores' ? flavor.vcpus : flavor.memory_mb;
+    return q[r].limit < 0 || per <= 0 ? Infinity : Math.floor((q[r].limit - q[r].in_use) / per);
+  });
+  const count = Math.min(maxCount, ...room);
   if (count < minCount) {
     const r = fits(minCount)!;
     const want = r === 'instances' ? minCount : r === 'cores' ? minCount * flavor.vcpus : minCount * flavor.memory_mb;
@@ -252,7 +326,7 @@ export async function createServers(req: FastifyRequest, caller: Caller, d: Crea
       metadata: { ...meta }, user_data: s.user_data ?? null, key_data: key?.data ?? null, key_type: key?.type ?? null,
       config_drive: s.config_drive !== undefined && s.config_drive !== '' ? toBool(s.config_drive) || ctx.config.compute.force_config_drive : ctx.config.compute.force_config_drive,
       requested_networks: requested, ports: [], addresses: {}, security_groups: uniqueGroups,
-      access_ip_v4: s.accessIPv4 ?? '', access_ip_v6: s.accessIPv6 ?? '', tags: [...new Set<string>(s.tags ?? [])], fault: null,
+      access_ip_v4: access.access_ip_v4 ?? '', access_ip_v6: access.access_ip_v6 ?? '', disk_config: s['OS-DCF:diskConfig'] ?? 'MANUAL', tags: [...new Set<string>(s.tags ?? [])], fault: null,
       server_group: typeof hints.group === 'string' ? hints.group : null, scheduler_hints: hints, locked_reason: null, locked_by: null, progress: 0,
       trusted_image_certificates: s.trusted_image_certificates ?? null,
     };

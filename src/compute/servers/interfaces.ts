@@ -104,9 +104,11 @@ export function registerInterfaces(routes: ComputeRoutes, d: ServersApiDeps): vo
     checkState('attach_interface', inst, INTERFACE_RULE);
     const agent = agentOf(d, inst);
     const rid = requestIdOf(caller);
-    await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'attach_interface', projectId: inst.project_id, userId: caller.userId });
     return serial(inst.uuid, async () => {
       const port = await bindPort(d, caller, inst, a.port_id, a.net_id, ip);
+      // Recorded once there is a port to plug: a refused attach (no such port or network, an address
+      // the network service refuses) leaves nothing behind.
+      await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'attach_interface', projectId: inst.project_id, userId: caller.userId });
       const record: InstancePort = { id: port.id, created: !a.port_id, tag: a.tag ?? null };
       try {
         await agent.attachInterface(inst.uuid, rid, port.id);

@@ -6,7 +6,6 @@
  * rebuilds: ACTIVE again, or SHUTOFF when it was stopped, or ERROR when it fails (as Nova).
  */
 import { randomInt } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, forbidden } from '../faults.js';
 import { atLeast, isLegacy, selfLinks } from '../api/http.js';
@@ -17,8 +16,8 @@ import { imageProperties, type ImageRecord } from '../clients/image.js';
 import type { InstanceFlavor, InstanceImage, InstancePatch, Instance } from './store.js';
 import { VM } from './states.js';
 import { startAction } from './actions-log.js';
-import { detailServer } from './view.js';
-import { checkImageVisible } from './create.js';
+import { changedServer } from './view.js';
+import { accessIps, checkImageVisible } from './create.js';
 import { serversDb, visibleInstance, type ServersApiDeps } from './api.js';
 import { agentOf, beginTask, checkLock, checkState, requestIdOf, type StateRule } from './action-guard.js';
 
@@ -62,26 +61,9 @@ export const instanceImage = (img: ImageRecord): InstanceImage => ({
   id: img.id, name: img.name ?? '', disk_format: String(img.disk_format), min_disk: img.min_disk ?? 0, min_ram: img.min_ram ?? 0, properties: imageProperties(img),
 });
 
-/** Keys of the rebuild response before 2.75 (Nova shows the whole server from 2.75 on). */
-function baseKeys(req: FastifyRequest): Set<string> {
-  const keys = ['id', 'name', 'status', 'tenant_id', 'user_id', 'metadata', 'hostId', 'image', 'flavor', 'created', 'updated', 'addresses',
-    'accessIPv4', 'accessIPv6', 'links', 'OS-DCF:diskConfig', 'progress', 'fault'];
-  for (const [v, k] of [['2.9', 'locked'], ['2.19', 'description'], ['2.26', 'tags'], ['2.54', 'key_name'], ['2.63', 'trusted_image_certificates'],
-    ['2.71', 'server_groups'], ['2.73', 'locked_reason']] as const) if (atLeast(req, v)) keys.push(k);
-  return new Set(keys);
-}
-
 /** The server as the rebuild response shows it. */
 export function rebuildView(req: FastifyRequest, d: ServersApiDeps, caller: Caller, inst: Instance): Record<string, unknown> {
-  const all = detailServer(req, inst, { caller, extended: d.ctx.allows(caller, 'os_compute_api:os-extended-server-attributes') });
-  all.progress = inst.body.progress ?? 0;
-  if (atLeast(req, '2.75')) return all;
-  const keys = baseKeys(req);
-  const out: Record<string, unknown> = Object.fromEntries(Object.entries(all).filter(([k]) => keys.has(k)));
-  const addresses: Record<string, { version: number; addr: string }[]> = {};
-  for (const [net, list] of Object.entries(inst.body.addresses ?? {})) addresses[net] = list.map((a) => ({ version: a.version, addr: a.addr }));
-  out.addresses = addresses;
-  return out;
+  return changedServer(req, inst, { caller, extended: d.ctx.allows(caller, 'os_compute_api:os-extended-server-attributes') });
 }
 
 const REBUILD_RULE: StateRule = { vmStates: [VM.active, VM.stopped, VM.error] };
@@ -96,11 +78,7 @@ export async function rebuildAction(d: ServersApiDeps, req: FastifyRequest, repl
   checkState('rebuild', inst, REBUILD_RULE);
   const agent = agentOf(d, inst);
 
-  for (const k of ['accessIPv4', 'accessIPv6'] as const) {
-    if (r[k] !== undefined && isIP(r[k]) !== (k === 'accessIPv4' ? 4 : 6)) {
-      throw badRequest(`Invalid input for field/attribute ${k}. Value: ${r[k]}. '${r[k]}' is not a '${k === 'accessIPv4' ? 'ipv4' : 'ipv6'}'`);
-    }
-  }
+  const access = accessIps(r);
   const img = await d.images.image(r.imageRef);
   if (!img) throw badRequest('Cannot find image for rebuild');
   await checkImageVisible(d.images, img, caller).catch(() => { throw badRequest('Cannot find image for rebuild'); });
@@ -115,8 +93,8 @@ export async function rebuildAction(d: ServersApiDeps, req: FastifyRequest, repl
   if (r.name !== undefined) patch.display_name = String(r.name).trim();
   if (r.metadata !== undefined) body.metadata = { ...r.metadata };
   if (r.description !== undefined) body.description = r.description;
-  if (r.accessIPv4 !== undefined) body.access_ip_v4 = r.accessIPv4;
-  if (r.accessIPv6 !== undefined) body.access_ip_v6 = r.accessIPv6;
+  Object.assign(body, access);
+  if (r['OS-DCF:diskConfig'] !== undefined) body.disk_config = r['OS-DCF:diskConfig'];
   if (r.hostname !== undefined) body.hostname = r.hostname;
   if ('trusted_image_certificates' in r) body.trusted_image_certificates = r.trusted_image_certificates;
   if ('key_name' in r) {

@@ -27,6 +27,7 @@ import { finishEvent, startAction, startEvent } from './actions-log.js';
 import { serversDb, visibleInstance, type ServersApiDeps } from './api.js';
 import { agentOf, beginTask, checkLock, checkState, requestIdOf, type StateRule } from './action-guard.js';
 import { checkFlavorFitsImage } from './rebuild.js';
+import { recordResize, setMigrationStatus } from './migration-store.js';
 
 const RESIZE_RULE: StateRule = { vmStates: [VM.active, VM.stopped] };
 const RESIZED_RULE: StateRule = { vmStates: [VM.resized] };
@@ -100,7 +101,8 @@ export async function resizeAction(d: ServersApiDeps, req: FastifyRequest, reply
     },
     required: ['resize'], additionalProperties: false,
   }, req.body);
-  const ref = String((req.body as { resize: { flavorRef: string | number } }).resize.flavorRef);
+  const { flavorRef, 'OS-DCF:diskConfig': diskConfig } = (req.body as { resize: { flavorRef: string | number; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL' } }).resize;
+  const ref = String(flavorRef);
   const inst = await visibleInstance(d.ctx, caller, id, 'os_compute_api:servers:resize');
   checkLock(caller, inst);
   checkState('resize', inst, RESIZE_RULE);
@@ -118,9 +120,10 @@ export async function resizeAction(d: ServersApiDeps, req: FastifyRequest, reply
   checkFlavorFitsImage(to, { ...inst.body.image, size: null, virtual_size: null });
   await checkUpsize(d, inst, from, to);
   const db = serversDb(d.ctx);
-  await beginTask(db, 'resize', inst, RESIZE_RULE, { task_state: 'resize_prep', body: { progress: 0 } });
+  await beginTask(db, 'resize', inst, RESIZE_RULE, { task_state: 'resize_prep', body: { progress: 0, ...(diskConfig ? { disk_config: diskConfig } : {}) } });
   const rid = requestIdOf(caller);
   await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'resize', projectId: inst.project_id, userId: caller.userId });
+  await recordResize(db, inst, from, to, caller);
   d.background('resize', () => resizeOnHost(d, agent, inst, to, rid));
   reply.status(202);
   return reply.send();
@@ -130,14 +133,16 @@ export async function resizeAction(d: ServersApiDeps, req: FastifyRequest, reply
 async function resizeOnHost(d: ServersApiDeps, agent: ComputeAgent, inst: Instance, to: InstanceFlavor, rid: string): Promise<void> {
   const { db, placement, log } = d.conductor.o;
   const from = inst.body.flavor;
-  if (!await claimOrFault(db, placement, inst, to, rid, { vm_state: inst.vm_state, task_state: null })) return;
+  if (!await claimOrFault(db, placement, inst, to, rid, { vm_state: inst.vm_state, task_state: null })) { await setMigrationStatus(db, inst.uuid, 'error'); return; }
   const ok = await agent.act(inst.uuid, rid, 'compute_resize_instance', async () => {
     await updateInstance(db, inst.uuid, { task_state: 'resize_migrating' }, { task_state: ['resize_prep'] });
     await agent.driver.resize(inst.uuid, flavorSpec(to));
     await updateInstance(db, inst.uuid, { task_state: 'resize_migrated' });
     await updateInstance(db, inst.uuid, { task_state: 'resize_finish' });
+    await setMigrationStatus(db, inst.uuid, 'finished');
     return { vm_state: VM.resized, flavor_id: to.flavorid, body: { flavor: to, old_flavor: from, progress: 100 } };
   }, { task_state: null }, { vm_state: inst.vm_state, task_state: null });
+  if (!ok) await setMigrationStatus(db, inst.uuid, 'error');
   if (!ok) await claimFlavor(placement, inst, from).catch((err: unknown) => log.error({ err, instance: inst.uuid }, 'allocations of a failed resize not restored'));
 }
 
@@ -152,11 +157,14 @@ export async function confirmResizeAction(d: ServersApiDeps, req: FastifyRequest
   await beginTask(db, 'confirmResize', inst, RESIZED_RULE, { task_state: 'resize_confirming' });
   const rid = requestIdOf(caller);
   await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'confirmResize', projectId: inst.project_id, userId: caller.userId });
+  await setMigrationStatus(db, inst.uuid, 'confirming');
   // Same host: nothing of the old flavor is left to clean up; the instance takes its state from its power.
   d.background('confirmResize', async () => {
-    await agent.act(inst.uuid, rid, 'compute_confirm_resize', async () => ({
-      vm_state: (await agent.driver.state(inst.uuid)) === 'shutdown' ? VM.stopped : VM.active, body: { old_flavor: null },
-    }), { task_state: null }, { task_state: null });
+    const ok = await agent.act(inst.uuid, rid, 'compute_confirm_resize', async () => {
+      await setMigrationStatus(db, inst.uuid, 'confirmed');
+      return { vm_state: (await agent.driver.state(inst.uuid)) === 'shutdown' ? VM.stopped : VM.active, body: { old_flavor: null } };
+    }, { task_state: null }, { task_state: null });
+    if (!ok) await setMigrationStatus(db, inst.uuid, 'error');
   });
   reply.status(204);
   return reply.send();
@@ -175,6 +183,7 @@ export async function revertResizeAction(d: ServersApiDeps, req: FastifyRequest,
   await beginTask(db, 'revertResize', inst, RESIZED_RULE, { task_state: 'resize_reverting' });
   const rid = requestIdOf(caller);
   await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'revertResize', projectId: inst.project_id, userId: caller.userId });
+  await setMigrationStatus(db, inst.uuid, 'reverting');
   d.background('revertResize', () => revertOnHost(d, agent, inst, old, rid));
   reply.status(202);
   return reply.send();
@@ -184,7 +193,7 @@ export async function revertResizeAction(d: ServersApiDeps, req: FastifyRequest,
 async function revertOnHost(d: ServersApiDeps, agent: ComputeAgent, inst: Instance, old: InstanceFlavor, rid: string): Promise<void> {
   const { db, placement, log } = d.conductor.o;
   const cur = inst.body.flavor;
-  if (!await claimOrFault(db, placement, inst, old, rid, { task_state: null })) return;
+  if (!await claimOrFault(db, placement, inst, old, rid, { task_state: null })) { await setMigrationStatus(db, inst.uuid, 'error'); return; }
   const ok = await agent.act(inst.uuid, rid, 'compute_revert_resize', async () => {
     const sizes: FlavorSpec = {
       vcpus: old.vcpus, memoryMb: old.memory_mb, rootGb: Math.max(old.root_gb, cur.root_gb), ephemeralGb: Math.max(old.ephemeral_gb, cur.ephemeral_gb), swapMb: old.swap,
@@ -194,7 +203,9 @@ async function revertOnHost(d: ServersApiDeps, agent: ComputeAgent, inst: Instan
     }
     await agent.driver.resize(inst.uuid, sizes);
     const power = await agent.driver.state(inst.uuid);
+    await setMigrationStatus(db, inst.uuid, 'reverted');
     return { vm_state: power === 'shutdown' ? VM.stopped : VM.active, flavor_id: old.flavorid, body: { flavor: old, old_flavor: null, progress: 100 } };
   }, { task_state: null }, { vm_state: VM.resized, task_state: null });
+  if (!ok) await setMigrationStatus(db, inst.uuid, 'error');
   if (!ok) await claimFlavor(placement, inst, cur).catch((err: unknown) => log.error({ err, instance: inst.uuid }, 'allocations of a failed revert not restored'));
 }

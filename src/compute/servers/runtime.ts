@@ -45,6 +45,11 @@ export interface ServersRuntime {
   startAgent(o?: { host?: string; driver?: ComputeDriver; periodMs?: number }): Promise<ComputeAgent>;
   /** Starts the metadata service on compute.metadata_port (or `port`). */
   startMetadata(o: { host: string; port: number; sharedSecret: string }): Promise<{ port: number; close(): Promise<void> }>;
+  /**
+   * Heartbeats of the scheduler and conductor this process runs (nova-scheduler, nova-conductor
+   * on `host`), so the services list and os-hosts show them as Nova's do; until close.
+   */
+  startControlServices(host?: string): Promise<void>;
   /** Waits for background work (builds, deletes, actions) to finish. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -126,6 +131,14 @@ export function createServersRuntime(ctx: ComputeContext, o: ServersRuntimeOptio
       });
       closers.push(() => server.close());
       return server;
+    },
+    async startControlServices(host = computeHost(ctx)) {
+      const beat = async () => { for (const binary of ['nova-scheduler', 'nova-conductor']) await heartbeat(ctx, host, binary); };
+      await beat();
+      // A third of the down time, like the agents' reports: one lost beat never shows the service down.
+      const timer = setInterval(() => { beat().catch((err: unknown) => log.warn({ err }, 'control service heartbeat failed')); }, Math.max(1000, ctx.config.compute.service_down_time * 1000 / 3));
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
     },
     idle: async () => { while (inFlight.size) await Promise.all([...inFlight]); },
     close: async () => {

@@ -66,6 +66,8 @@ export interface InstanceBody {
   security_groups: string[];
   access_ip_v4: string;
   access_ip_v6: string;
+  /** OS-DCF:diskConfig as requested (the QEMU driver always grows the root disk to the flavor). */
+  disk_config?: 'AUTO' | 'MANUAL';
   tags: string[];
   fault: InstanceFault | null;
   server_group: string | null;

@@ -52,7 +52,7 @@ export function detailServer(req: FastifyRequest, i: Instance, o: ViewOptions): 
     image: i.image_ref ? { id: i.image_ref, links: bookmark('images', i.image_ref) } : '',
     flavor, created: apiTime(i.created_at), updated: apiTime(i.updated_at ?? i.created_at),
     addresses, accessIPv4: b.access_ip_v4, accessIPv6: b.access_ip_v6, links: selfLinks(req, 'servers', i.uuid),
-    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-DCF:diskConfig': b.disk_config ?? 'MANUAL',
     'OS-EXT-AZ:availability_zone': i.availability_zone ?? '',
     config_drive: b.config_drive ? 'True' : '',
     key_name: i.key_name,
@@ -91,5 +91,31 @@ export function detailServer(req: FastifyRequest, i: Instance, o: ViewOptions): 
   if (atLeast(req, '2.63')) out.trusted_image_certificates = b.trusted_image_certificates ?? null;
   if (atLeast(req, '2.71')) out.server_groups = [...(o.serverGroups ?? (b.server_group ? [b.server_group] : []))];
   if (atLeast(req, '2.73')) out.locked_reason = b.locked_reason;
+  return out;
+}
+
+/** Keys of the update and rebuild responses before 2.75 (the whole server from 2.75 on). */
+function changedKeys(req: FastifyRequest): Set<string> {
+  const keys = ['id', 'name', 'status', 'tenant_id', 'user_id', 'metadata', 'hostId', 'image', 'flavor', 'created', 'updated', 'addresses',
+    'accessIPv4', 'accessIPv6', 'links', 'OS-DCF:diskConfig', 'progress', 'fault'];
+  for (const [v, k] of [['2.9', 'locked'], ['2.19', 'description'], ['2.26', 'tags'], ['2.54', 'key_name'], ['2.63', 'trusted_image_certificates'],
+    ['2.71', 'server_groups'], ['2.73', 'locked_reason']] as const) if (atLeast(req, v)) keys.push(k);
+  return new Set(keys);
+}
+
+/**
+ * The server as `PUT /servers/{id}` and the rebuild action answer (Nova's show view without the
+ * extended addresses): before 2.75 only the base keys; from 2.75 everything but the admin's
+ * `OS-EXT-SRV-ATTR:user_data`.
+ */
+export function changedServer(req: FastifyRequest, i: Instance, o: ViewOptions): Record<string, unknown> {
+  const all = detailServer(req, i, o);
+  all.progress = i.body.progress ?? 0;
+  const out: Record<string, unknown> = atLeast(req, '2.75')
+    ? Object.fromEntries(Object.entries(all).filter(([k]) => k !== 'OS-EXT-SRV-ATTR:user_data'))
+    : Object.fromEntries(Object.entries(all).filter(([k]) => changedKeys(req).has(k)));
+  const addresses: Record<string, { version: number; addr: string }[]> = {};
+  for (const [net, list] of Object.entries(i.body.addresses ?? {})) addresses[net] = list.map((a) => ({ version: a.version, addr: a.addr }));
+  out.addresses = addresses;
   return out;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Migration, CreateTableBuilder } from 'kysely';
 import type { Engine } from '../../platform/db/connect.js';
 import { createServerTables } from '../servers/schema.js';
 import { createServerGroupTables } from '../servers/groups-schema.js';
+import { createMigrationTables } from '../servers/migrations-schema.js';
 
 const NAME = 'varchar(255)';
 const TIME = 'varchar(32)';
@@ -131,5 +132,6 @@ export function computeMigrations(engine: Engine): Record<string, Migration> {
     '0001_initial': { up: (db) => initial(db, engine) },
     '0002_servers': { up: (db) => createServerTables(db, engine) },
     '0003_server_groups': { up: (db) => createServerGroupTables(db, engine) },
+    '0004_migrations': { up: (db) => createMigrationTables(db, engine) },
   };
 }

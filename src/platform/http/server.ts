@@ -40,6 +40,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
     return503OnClosing: true,
     forceCloseConnections: true,
+    // The router's own refusals (a URL that does not decode, a path parameter over maxParamLength)
+    // in the API's fault dialect too, not Fastify's `{"error", "code", "message", "statusCode"}`.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const fault = toFault(err);
+      reply.status(fault.status).type('application/json').send(opts.renderFault(fault));
+    },
   });
   const idHeaders = ['x-openstack-request-id', ...(opts.requestIdHeaders ?? [])];
   // Every route, for generated tests that walk the whole API.
@@ -93,6 +99,8 @@ export function toFault(err: unknown): Fault {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return badRequest('Request body is empty');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return badRequest('Invalid Content-Length');
     case 'FST_ERR_BAD_URL': case 'FST_ERR_ASYNC_CONSTRAINT': return badRequest('Malformed request URL');
+    // A path parameter longer than any id or name: nothing has it.
+    case 'FST_ERR_MAX_PARAM_LENGTH': return new Fault(404, 'The resource could not be found.');
     default: break;
   }
   if (e?.validation) return badRequest(e.message);

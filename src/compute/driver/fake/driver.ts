@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ComputeDriverError, type ComputeDriverErrorCode } from '../errors.js';
 import type {
-  ComputeDriver, FlavorSpec, HostInfo, ImageSpec, InstanceInfo, InstanceSpec, NicSpec, PowerState, ShutdownOptions, SnapshotResult,
+  ComputeDriver, FlavorSpec, HostInfo, ImageSpec, InstanceDiagnostics, InstanceInfo, InstanceSpec, NicSpec, PowerState, ShutdownOptions, SnapshotResult,
 } from '../types.js';
 import { checkFlavor, checkNic, checkNics, checkUuid } from '../qemu/instance-config.js';
 import { KeyedLock } from '../qemu/lock.js';
@@ -245,6 +245,23 @@ export class FakeDriver implements ComputeDriver {
     if (lines !== undefined && (!Number.isInteger(lines) || lines < 0)) throw new ComputeDriverError('InvalidSpec', `lines must be a non-negative integer: ${lines}`);
     const all = lines === undefined ? vm.console : vm.console.slice(-Math.max(0, lines));
     return all.length ? `${all.join('\n')}\n` : '';
+  }
+
+  /** The simulated machine's shape: its vCPUs, memory, disks and NICs while it "runs", with no counters (nothing runs). */
+  async diagnostics(instanceId: string): Promise<InstanceDiagnostics> {
+    const vm = this.#vm(instanceId);
+    const live = vm.state === 'running' || vm.state === 'paused';
+    const disks = [true, vm.flavor.ephemeralGb > 0, vm.flavor.swapMb > 0, vm.configDrive].filter(Boolean)
+      .map((_, i) => ({ name: `vd${String.fromCharCode(0x61 + i)}`, readBytes: null, readRequests: null, writeBytes: null, writeRequests: null, errors: null }));
+    return {
+      state: vm.state,
+      cpus: live ? Array.from({ length: vm.flavor.vcpus }, (_, id) => ({ id, timeNs: null })) : [],
+      memory: { maximumMb: vm.flavor.memoryMb, usedMb: live ? vm.flavor.memoryMb : 0, rssKb: null },
+      disks: live ? disks : [],
+      nics: vm.nics.map((n) => ({
+        mac: n.mac, device: live ? n.tapName : null, rxOctets: null, rxPackets: null, rxErrors: null, rxDrop: null, txOctets: null, txPackets: null, txErrors: null, txDrop: null,
+      })),
+    };
   }
 
   /** An empty qcow2 (qemu-img create) with the root disk's virtual size (1 GiB for root_gb 0); a few hundred KiB on disk. */

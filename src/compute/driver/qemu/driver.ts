@@ -14,10 +14,11 @@ import { linkGet } from '../../../network/host/ip.js';
 import { silentLogger, type Logger } from '../../../platform/log.js';
 import { ComputeDriverError } from '../errors.js';
 import type {
-  ComputeDriver, FlavorSpec, HostInfo, ImageSpec, InstanceInfo, InstanceSpec, NicSpec, PowerState, ShutdownOptions, SnapshotResult, VirtType,
+  ComputeDriver, FlavorSpec, HostInfo, ImageSpec, InstanceDiagnostics, InstanceInfo, InstanceSpec, NicSpec, PowerState, ShutdownOptions, SnapshotResult, VirtType,
 } from '../types.js';
 import { diskNode, qemuArgs, type HostOptions } from './command-line.js';
 import { consoleTail, trimConsole } from './console-log.js';
+import { qemuDiagnostics } from './diagnostics.js';
 import { backupDisk } from './disk-backup.js';
 import { chooseVirtType, hostCapacity, qemuVersion, type VirtTypeSetting } from './host-info.js';
 import { plugNic, unplugNic } from './hotplug.js';
@@ -506,6 +507,17 @@ export class QemuDriver implements ComputeDriver {
       await rm(paths.dir, { recursive: true, force: true });
       this.#log.info({ instance: instanceId, hadProcess: pid !== null }, 'instance destroyed');
     }).catch((err: unknown) => { throw asDriverError(err, instanceId); });
+  }
+
+  /** Read-only, without the instance's lock (like `state`): QMP's status monitor and /proc. */
+  async diagnostics(instanceId: string): Promise<InstanceDiagnostics> {
+    const vm = await this.#vm(instanceId);
+    try {
+      const { state, pid } = await this.#observe(vm);
+      return await qemuDiagnostics(vm.cfg, state, pid, vm.paths.qmpStatus);
+    } catch (err) {
+      throw asDriverError(err, instanceId);
+    }
   }
 
   // --------------------------------------------------------------------------- console
