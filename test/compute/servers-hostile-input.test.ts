@@ -7,6 +7,7 @@
 // input Nova's schemas refuse is refused, and a refused call changes nothing (no instance, action,
 // group, image, port or allocation written). An accepted call is let finish, and the test server
 // is put back (ACTIVE, unlocked, its metadata key and tag) before the walk goes on.
+// HOSTILE_TRACE=1 prints every call's status and, at the end, every failure (on stderr).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import { routesOf } from '../../src/platform/http/server.js';
 import { startFakeCompute, type FakeCompute } from './fake-compute.js';
 
 let c: FakeCompute;
-/** The run's objects: a's are real (the demo member's ACTIVE server and what hangs off it). */
+/** The run's real objects: the demo member's ACTIVE server and what hangs off it, the admin's server, the fake host. */
 const ids: Record<'server' | 'theirs' | 'group' | 'port' | 'request' | 'net' | 'image' | 'host', string> = {} as never;
 /** Servers that stay (anything else alive after an accepted call is an accepted create: deleted again). */
 const keep = new Set<string>();
