@@ -5,16 +5,11 @@
  * message), and the instance lookup of the server-scoped routes and actions.
  */
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { authOf } from '../../platform/auth/index.js';
 import { atLeast } from '../api/http.js';
-import { isUuidLike } from '../api/actions.js';
 import { novaFault, notFound } from '../faults.js';
-import type { Caller, ComputeContext } from '../context.js';
 import { ServiceCallError } from '../clients/service-auth.js';
 import type { NetworkClient } from '../clients/network.js';
-import type { ServersDB } from '../servers/schema.js';
-import { getInstance, type Instance } from '../servers/store.js';
 
 /** The first microversion without the proxy APIs (Nova's MAX_PROXY_API_SUPPORT_VERSION is 2.35). */
 export const PROXY_GONE_FROM = '2.36';
@@ -57,16 +52,6 @@ export async function netCall<T>(work: () => Promise<T>, map: (r: NetRefusal) =>
     if (r.status >= 400 && r.status < 500 && r.status !== 401) throw novaFault(r.status, r.message);
     throw err;
   }
-}
-
-export const serversDbOf = (ctx: ComputeContext): Kysely<ServersDB> => ctx.db as unknown as Kysely<ServersDB>;
-
-/** The instance `id` as the caller may see it (Nova's common.get_instance), authorized for `rule` on its project; 404 otherwise. */
-export async function callerInstance(ctx: ComputeContext, caller: Caller, id: string, rule: string): Promise<Instance> {
-  const inst = isUuidLike(id) ? await getInstance(serversDbOf(ctx), id.toLowerCase()) : undefined;
-  if (!inst || (!caller.isAdmin && inst.project_id !== caller.projectId)) throw notFound(`Instance ${id} could not be found.`);
-  ctx.authorize(caller, rule, { project_id: inst.project_id, user_id: inst.user_id });
-  return inst;
 }
 
 /** The last value of a query parameter (webob's `GET.get`). */

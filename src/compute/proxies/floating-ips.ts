@@ -16,7 +16,8 @@ import type { NetFloatingIp, NetNetwork, NetworkClient } from '../clients/networ
 import type { ServersApiDeps } from '../servers/api.js';
 import { getInstance, updateInstance } from '../servers/store.js';
 import { refreshAddresses } from '../servers/conductor.js';
-import { callerNetwork, capVersion, netCall, serversDbOf } from './common.js';
+import { callerNetwork, capVersion, netCall } from './common.js';
+import { serversDb } from '../servers/lookup.js';
 
 export const fipRule = (op: string): string => `os_compute_api:os-floating-ips:${op}`;
 
@@ -69,7 +70,7 @@ async function defaultPool(net: NetworkClient): Promise<NetNetwork> {
 export async function refreshInstance(ctx: ComputeContext, network: NetworkClient, uuid: string | null | undefined): Promise<void> {
   if (!uuid || !isUuidLike(uuid)) return;
   try {
-    const db = serversDbOf(ctx);
+    const db = serversDb(ctx);
     const inst = await getInstance(db, uuid);
     if (!inst || inst.body.ports.length === 0) return;
     await updateInstance(db, inst.uuid, { body: { addresses: await refreshAddresses(network, inst) } });

@@ -17,7 +17,8 @@ import { multiParams, nonNegativeInteger, queryLists, validateBody, validateQuer
 import { badRequest, forbidden, notFound } from '../faults.js';
 import type { NetSecurityGroup, NetSecurityGroupRule, NetworkClient } from '../clients/network.js';
 import type { ServersApiDeps } from '../servers/api.js';
-import { callerInstance, callerNetwork, capVersion, netCall, queryHas, queryLast } from './common.js';
+import { callerNetwork, capVersion, netCall, queryHas, queryLast } from './common.js';
+import { visibleInstance } from '../servers/lookup.js';
 
 export const sgRule = (op: string): string => `os_compute_api:os-security-groups:${op}`;
 
@@ -328,7 +329,7 @@ export function registerSecurityGroups(routes: ComputeRoutes, d: ServersApiDeps)
   // A server's groups: those of its ports, as the caller sees them (not a proxy-only API: every microversion).
   routes.get('/servers/:server_id/os-security-groups', async (req) => {
     const caller = routes.caller(req);
-    const inst = await callerInstance(ctx, caller, params<{ server_id: string }>(req).server_id, sgRule('list'));
+    const inst = await visibleInstance(ctx, caller, params<{ server_id: string }>(req).server_id, sgRule('list'));
     const net = callerNetwork(d.network, req);
     const ports = await netCall(() => net.ports({ device_id: inst.uuid }));
     const ids = [...new Set(ports.flatMap((p) => p.security_groups ?? []))];

@@ -16,7 +16,8 @@ import type { Caller } from '../context.js';
 import type { NetFloatingIp, NetPort, NetworkClient } from '../clients/network.js';
 import type { ServersApiDeps } from '../servers/api.js';
 import { getInstance } from '../servers/store.js';
-import { callerInstance, callerNetwork, netCall, serversDbOf, versionNotFound } from './common.js';
+import { callerNetwork, netCall, versionNotFound } from './common.js';
+import { serversDb, visibleInstance } from '../servers/lookup.js';
 import { fipRule, refreshInstance } from './floating-ips.js';
 
 type ProxyAction = (d: ServersApiDeps, req: FastifyRequest, reply: FastifyReply, caller: Caller, id: string) => Promise<unknown>;
@@ -51,7 +52,7 @@ const addFloatingIp: ProxyAction = async (d, req, reply, caller, id) => {
   const body = (req.body as { addFloatingIp: { address: string; fixed_address?: string } }).addFloatingIp;
   checkAddress('address', body.address);
   checkAddress('fixed_address', body.fixed_address);
-  const inst = await callerInstance(d.ctx, caller, id, fipRule('add'));
+  const inst = await visibleInstance(d.ctx, caller, id, fipRule('add'));
   const address = body.address;
   const ports = inst.body.ports.length ? await netCall(() => d.network.ports({ device_id: inst.uuid })) : [];
   if (ports.length === 0) throw badRequest('Instance network is not ready yet');
@@ -89,7 +90,7 @@ const removeFloatingIp: ProxyAction = async (d, req, reply, caller, id) => {
   }
   let onInstance: string | null = null;
   if (device) {
-    const inst = isUuidLike(device) ? await getInstance(serversDbOf(d.ctx), device.toLowerCase()) : undefined;
+    const inst = isUuidLike(device) ? await getInstance(serversDb(d.ctx), device.toLowerCase()) : undefined;
     if (!inst || (!caller.isAdmin && inst.project_id !== caller.projectId)) throw notFound(`Instance ${device} could not be found.`);
     d.ctx.authorize(caller, fipRule('remove'), { project_id: inst.project_id, user_id: inst.user_id });
     onInstance = inst.uuid;

@@ -5,7 +5,6 @@
  * do the work, and the instance's states say where it is.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { ComputeContext, Caller } from '../context.js';
 import { badRequest, conflict, forbidden, notFound } from '../faults.js';
 import { atLeast, isLegacy, params, selfLinks, type ComputeRoutes } from '../api/http.js';
@@ -32,6 +31,7 @@ import { registerUsageAuditLog } from './usage-audit-api.js';
 import { registerServerExternalEvents } from './external-events-api.js';
 import { registerServerDiagnostics } from './diagnostics-api.js';
 import { registerNetworkProxies } from '../proxies/index.js';
+import { serversDb, visibleInstance } from './lookup.js';
 
 /** An ISO 8601 date-time as Nova's changes-since accepts it (`2011/01/01` is not one). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
@@ -42,15 +42,7 @@ export interface ServersApiDeps extends CreateDeps {
   readonly background: (what: string, work: () => Promise<void>) => void;
 }
 
-export const serversDb = (ctx: ComputeContext): Kysely<ServersDB> => ctx.db as unknown as Kysely<ServersDB>;
-
-/** The instance `id` as the caller may see it, or Nova's 404. */
-export async function visibleInstance(ctx: ComputeContext, caller: Caller, id: string, rule: string): Promise<Instance> {
-  const inst = isUuidLike(id) ? await getInstance(serversDb(ctx), id.toLowerCase()) : undefined;
-  if (!inst || (!caller.isAdmin && inst.project_id !== caller.projectId)) throw notFound(`Instance ${id} could not be found.`);
-  ctx.authorize(caller, rule, { project_id: inst.project_id, user_id: inst.user_id });
-  return inst;
-}
+export { serversDb, visibleInstance };
 
 /** The 409 Nova answers when an action meets an instance in the wrong state. */
 export const stateConflict = (action: string, i: { uuid: string; vm_state: string; task_state: string | null }): Error =>

@@ -12,10 +12,9 @@ import type { Caller } from '../context.js';
 import type { ImageClient, ImageRecord } from '../clients/image.js';
 import type { Instance } from './store.js';
 import { VM } from './states.js';
-import { startAction } from './actions-log.js';
-import { serversDb, visibleInstance, type ServersApiDeps } from './api.js';
-import { agentOf, beginTask, checkState, requestIdOf, type StateRule } from './action-guard.js';
-import { createSnapshotImage, imageLocation } from './snapshot.js';
+import { visibleInstance, type ServersApiDeps } from './api.js';
+import { agentOf, checkState, type StateRule } from './action-guard.js';
+import { beginImageTask, createSnapshotImage, imageLocation } from './snapshot.js';
 
 const BACKUP_RULE: StateRule = { vmStates: [VM.active, VM.stopped, VM.paused, VM.suspended] };
 
@@ -39,15 +38,7 @@ export async function createBackupAction(d: ServersApiDeps, req: FastifyRequest,
   checkState('createBackup', inst, BACKUP_RULE);
   const agent = agentOf(d, inst);
   const image = await createSnapshotImage(d.images, inst, caller, body.name, { ...metadata, image_type: 'backup', backup_type: body.backup_type });
-  const db = serversDb(d.ctx);
-  try {
-    await beginTask(db, 'createBackup', inst, BACKUP_RULE, { task_state: 'image_backup' });
-  } catch (err) {
-    await d.images.delete(image.id).catch(() => undefined);
-    throw err;
-  }
-  const rid = requestIdOf(caller);
-  await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'createBackup', projectId: inst.project_id, userId: caller.userId });
+  const rid = await beginImageTask(d, caller, inst, image, 'createBackup', BACKUP_RULE, 'image_backup');
   const rotation = Number(body.rotation);
   d.background('backup', async () => {
     if (await agent.backup(inst.uuid, rid, image.id)) await rotateBackups(d.images, inst, body.backup_type, rotation);

@@ -24,7 +24,7 @@ import { finishEvent, startAction, startEvent } from './actions-log.js';
 import { refreshAddresses, type ConductorOptions } from './conductor.js';
 import { serversDb, visibleInstance, type ServersApiDeps } from './api.js';
 import { agentOf, beginTask, checkLock, checkState, requestIdOf, type StateRule } from './action-guard.js';
-import { createSnapshotImage } from './snapshot.js';
+import { beginImageTask, createSnapshotImage } from './snapshot.js';
 
 const SHELVE_RULE: StateRule = { vmStates: [VM.active, VM.stopped, VM.paused, VM.suspended] };
 const OFFLOAD_RULE: StateRule = { vmStates: [VM.shelved] };
@@ -48,15 +48,7 @@ export async function shelveAction(d: ServersApiDeps, req: FastifyRequest, reply
   checkState('shelve', inst, SHELVE_RULE);
   const agent = agentOf(d, inst);
   const image = await createSnapshotImage(d.images, inst, caller, `${inst.display_name}-shelved`);
-  const db = serversDb(d.ctx);
-  try {
-    await beginTask(db, 'shelve', inst, SHELVE_RULE, { task_state: 'shelving' });
-  } catch (err) {
-    await d.images.delete(image.id).catch(() => undefined);
-    throw err;
-  }
-  const rid = requestIdOf(caller);
-  await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'shelve', projectId: inst.project_id, userId: caller.userId });
+  const rid = await beginImageTask(d, caller, inst, image, 'shelve', SHELVE_RULE, 'shelving');
   d.background('shelve', async () => {
     if (!await agent.shelve(inst.uuid, rid, image.id, { vm_state: inst.vm_state })) return;
     const after = offloadTime(d);

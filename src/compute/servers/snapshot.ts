@@ -71,6 +71,24 @@ function imageMessage(err: ServiceCallError): string {
 /** Where Nova's pre-2.45 createImage points its Location header: the image in the image service. */
 export const imageLocation = (images: ImageClient, id: string): string => `${images.api.baseUrl.replace(/\/$/, '')}/images/${id}`;
 
+/**
+ * Starts an action that fills `image` from the instance (createImage, createBackup, shelve): the
+ * instance into `task` under `rule` (the image goes again when that is refused), and the action
+ * logged. Returns the request id the host's work carries.
+ */
+export async function beginImageTask(d: ServersApiDeps, caller: Caller, inst: Instance, image: ImageRecord, action: string, rule: StateRule, task: string): Promise<string> {
+  const db = serversDb(d.ctx);
+  try {
+    await beginTask(db, action, inst, rule, { task_state: task });
+  } catch (err) {
+    await d.images.delete(image.id).catch(() => undefined);
+    throw err;
+  }
+  const rid = requestIdOf(caller);
+  await startAction(db, { uuid: inst.uuid, requestId: rid, action, projectId: inst.project_id, userId: caller.userId });
+  return rid;
+}
+
 const SNAPSHOT_RULE: StateRule = { vmStates: [VM.active, VM.stopped, VM.paused, VM.suspended] };
 
 /** `createImage`: 202 with `{"image_id"}` (2.45+) or a Location header (before). Locks do not stop it, as in Nova. */
@@ -90,15 +108,7 @@ export async function createImageAction(d: ServersApiDeps, req: FastifyRequest, 
   checkState('createImage', inst, SNAPSHOT_RULE);
   const agent = agentOf(d, inst);
   const image = await createSnapshotImage(d.images, inst, caller, body.name.trim(), metadata);
-  const db = serversDb(d.ctx);
-  try {
-    await beginTask(db, 'createImage', inst, SNAPSHOT_RULE, { task_state: 'image_snapshot_pending' });
-  } catch (err) {
-    await d.images.delete(image.id).catch(() => undefined);
-    throw err;
-  }
-  const rid = requestIdOf(caller);
-  await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'createImage', projectId: inst.project_id, userId: caller.userId });
+  const rid = await beginImageTask(d, caller, inst, image, 'createImage', SNAPSHOT_RULE, 'image_snapshot_pending');
   d.background('snapshot', async () => { await agent.snapshot(inst.uuid, rid, image.id); });
   reply.status(202);
   if (atLeast(req, '2.45')) return { image_id: image.id };
