@@ -111,9 +111,8 @@ function changedKeys(req: FastifyRequest): Set<string> {
 export function changedServer(req: FastifyRequest, i: Instance, o: ViewOptions): Record<string, unknown> {
   const all = detailServer(req, i, o);
   all.progress = i.body.progress ?? 0;
-  const out: Record<string, unknown> = atLeast(req, '2.75')
-    ? Object.fromEntries(Object.entries(all).filter(([k]) => k !== 'OS-EXT-SRV-ATTR:user_data'))
-    : Object.fromEntries(Object.entries(all).filter(([k]) => changedKeys(req).has(k)));
+  const base = atLeast(req, '2.75') ? null : changedKeys(req);
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(all).filter(([k]) => (base ? base.has(k) : k !== 'OS-EXT-SRV-ATTR:user_data')));
   const addresses: Record<string, { version: number; addr: string }[]> = {};
   for (const [net, list] of Object.entries(i.body.addresses ?? {})) addresses[net] = list.map((a) => ({ version: a.version, addr: a.addr }));
   out.addresses = addresses;
