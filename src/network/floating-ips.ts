@@ -196,12 +196,15 @@ export async function floatingIpsOfRouter(db: Db, routerId: string): Promise<Obj
     .map((r) => JSON.parse(String(r.body)) as Obj).filter((f) => f.router_id === routerId);
 }
 
-/** Sets floating IPs' status as the agent applied them (ACTIVE) or removed them (DOWN). */
+/**
+ * Sets floating IPs' status as the agent applied them (ACTIVE) or removed them (DOWN). A report
+ * that crossed a disassociation in flight never makes an unassociated floating IP ACTIVE.
+ */
 export async function setFloatingIpStatus(ctx: NetworkContext, ids: readonly string[], status: 'ACTIVE' | 'DOWN' | 'ERROR'): Promise<void> {
   for (const id of ids) {
     await transact(ctx, async (tx) => {
       const f = await getObj(tx, floatingIpDef, id);
-      if (f && f.status !== status) await saveObj(tx, floatingIpDef, { ...f, status });
+      if (f && f.status !== status && (status !== 'ACTIVE' || f.port_id)) await saveObj(tx, floatingIpDef, { ...f, status });
     });
   }
 }

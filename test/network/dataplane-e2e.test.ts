@@ -86,7 +86,10 @@ test('a VM port gets its address and MTU by DHCP, reaches its router and the pub
 
   const pub = (await api('GET', '/v2.0/networks?name=public', demo)).networks[0];
   const fip = (await api('POST', '/v2.0/floatingips', demo, { floatingip: { floating_network_id: pub.id, port_id: port.id } })).floatingip;
+  const fipStatus = async (): Promise<string> => (await api('GET', `/v2.0/floatingips/${fip.id}`, demo)).floatingip.status;
+  assert.equal(fip.status, 'DOWN', 'DOWN until the agent translates it');
   await agent.agent.converge();
+  assert.equal(await fipStatus(), 'ACTIVE', 'ACTIVE once its router translates it');
   // Ingress is closed by the default group: ICMP from the public side is refused until a rule allows it.
   const rule = (await api('POST', '/v2.0/security-group-rules', demo, { security_group_rule: { security_group_id: shown.security_groups[0], direction: 'ingress', protocol: 'icmp' } })).security_group_rule;
   await agent.agent.converge();
@@ -108,6 +111,14 @@ test('a VM port gets its address and MTU by DHCP, reaches its router and the pub
     flow.kill('SIGKILL');
   }
   assert.equal(await pings(publicNs, fip.floating_ip_address, { count: 2 }), false, 'closed again');
+
+  // Without a port: DOWN at once (the API) and after a pass (the agent); associated again: ACTIVE.
+  assert.equal((await api('PUT', `/v2.0/floatingips/${fip.id}`, demo, { floatingip: { port_id: null } })).floatingip.status, 'DOWN');
+  await agent.agent.converge();
+  assert.equal(await fipStatus(), 'DOWN');
+  assert.equal((await api('PUT', `/v2.0/floatingips/${fip.id}`, demo, { floatingip: { port_id: port.id } })).floatingip.status, 'DOWN');
+  await agent.agent.converge();
+  assert.equal(await fipStatus(), 'ACTIVE');
 });
 
 test('security groups on live traffic: blocked, allowed within a second of the rule, and no spoofing', { timeout: 120_000 }, async () => {

@@ -14,6 +14,8 @@ export interface StepResult {
   readonly errors: readonly { readonly object: string; readonly error: string }[];
   /** Ports this step made ready (their status becomes ACTIVE once every step agrees). */
   readonly plugged?: readonly string[];
+  /** Floating IPs whose translation this step put in place (their status becomes ACTIVE). */
+  readonly floatingIps?: readonly string[];
 }
 
 /** One part of the data plane (L2, firewall, DHCP, routers). */
@@ -27,6 +29,8 @@ export interface AgentServer {
   desiredState(host: string): Promise<DesiredHostState>;
   /** Port statuses that changed since the last report. */
   portStatus(active: readonly string[], down: readonly string[]): Promise<void>;
+  /** Floating IP statuses that changed since the last report (Neutron's update_floatingip_statuses). */
+  floatingIpStatus(active: readonly string[], down: readonly string[]): Promise<void>;
   /** Heartbeat of this host's agents (L2, and DHCP/L3/metadata when it runs them). */
   heartbeat(host: string, configurations: Readonly<Record<string, unknown>>, startFlag: boolean): Promise<void>;
 }
@@ -51,6 +55,10 @@ export class NetworkAgent {
   #stopped = true;
   #timers: NodeJS.Timeout[] = [];
   #lastStatus = new Map<string, 'ACTIVE' | 'DOWN'>();
+  /** Floating IPs' last reported status, keyed by id and fixed address (a new association is reported anew). */
+  #lastFipStatus = new Map<string, { id: string; status: 'ACTIVE' | 'DOWN' }>();
+  /** The next pass reports every status again (the periodic resync: heals statuses changed behind the agent's back). */
+  #reportAll = false;
   #started = false;
   /** Result of the last completed pass (for tests and `nephos status`). */
   lastPass: { at: Date; ms: number; changes: string[]; errors: { step: string; object: string; error: string }[] } | null = null;
@@ -63,7 +71,7 @@ export class NetworkAgent {
     this.#stopped = false;
     void this.#beat();
     this.poke();
-    this.#timers.push(setInterval(() => this.poke(), this.#o.resyncMs ?? 30_000).unref());
+    this.#timers.push(setInterval(() => { this.#reportAll = true; this.poke(); }, this.#o.resyncMs ?? 30_000).unref());
     this.#timers.push(setInterval(() => void this.#beat(), this.#o.heartbeatMs ?? 30_000).unref());
   }
 
@@ -116,18 +124,26 @@ export class NetworkAgent {
       this.#o.log.warn({ err }, 'network agent could not read the desired state');
       return;
     }
+    if (this.#reportAll) {
+      this.#reportAll = false;
+      this.#lastStatus.clear();
+      this.#lastFipStatus.clear();
+    }
     const pluggedBy = new Map<string, Set<string>>();
+    const fipsApplied = new Set<string>();
     for (const step of this.#o.steps) {
       try {
         const r = await step.run(desired);
         changes.push(...r.changes.map((c) => `${step.name}: ${c}`));
         errors.push(...r.errors.map((e) => ({ step: step.name, ...e })));
         for (const id of r.plugged ?? []) (pluggedBy.get(id) ?? pluggedBy.set(id, new Set()).get(id)!).add(step.name);
+        for (const id of r.floatingIps ?? []) fipsApplied.add(id);
       } catch (err) {
         errors.push({ step: step.name, object: '*', error: (err as Error).message });
       }
     }
     await this.#reportPorts(desired, pluggedBy);
+    await this.#reportFloatingIps(desired, fipsApplied);
     this.lastPass = { at: new Date(), ms: Date.now() - t0, changes, errors };
     if (changes.length) this.#o.log.info({ changes, ms: this.lastPass.ms }, 'network agent converged');
     for (const e of errors) this.#o.log.warn(e, 'network agent could not converge an object');
@@ -152,6 +168,33 @@ export class NetworkAgent {
       for (const id of down) this.#lastStatus.set(id, 'DOWN');
     } catch (err) {
       this.#o.log.warn({ err }, 'network agent could not report port status');
+    }
+  }
+
+  /**
+   * ACTIVE for the floating IPs of this host's routers whose NAT is in place, DOWN for those that
+   * are not, and DOWN for ones reported ACTIVE that left this host's desired state (their router
+   * lost its gateway or moved; a deleted one is ignored by the server).
+   */
+  async #reportFloatingIps(desired: DesiredHostState, applied: ReadonlySet<string>): Promise<void> {
+    const now = new Map<string, { id: string; status: 'ACTIVE' | 'DOWN' }>();
+    for (const f of desired.routers.flatMap((r) => r.floatingIps)) {
+      now.set(`${f.id}@${f.fixedIp}`, { id: f.id, status: applied.has(f.id) ? 'ACTIVE' : 'DOWN' });
+    }
+    const stillHere = new Set([...now.values()].map((f) => f.id));
+    const active: string[] = [];
+    const down: string[] = [];
+    for (const [key, f] of now) if (this.#lastFipStatus.get(key)?.status !== f.status) (f.status === 'ACTIVE' ? active : down).push(f.id);
+    const gone = [...this.#lastFipStatus].filter(([key, f]) => !now.has(key) && f.status === 'ACTIVE' && !stillHere.has(f.id));
+    down.push(...gone.map(([, f]) => f.id));
+    if (!active.length && !down.length) return;
+    try {
+      await this.#o.server.floatingIpStatus(active, down);
+      for (const [key] of gone) this.#lastFipStatus.delete(key);
+      for (const [key, f] of now) this.#lastFipStatus.set(key, f);
+      for (const key of [...this.#lastFipStatus.keys()]) if (!now.has(key)) this.#lastFipStatus.delete(key);
+    } catch (err) {
+      this.#o.log.warn({ err }, 'network agent could not report floating IP status');
     }
   }
 }

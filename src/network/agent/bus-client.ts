@@ -32,6 +32,9 @@ export function busAgentServer(bus: Bus, o: BusAgentServerOptions = {}): AgentSe
     portStatus: async (active, down) => {
       await bus.call(SERVER_TOPIC, METHOD.portStatus, { active, down } satisfies PortStatusArgs, report);
     },
+    floatingIpStatus: async (active, down) => {
+      await bus.call(SERVER_TOPIC, METHOD.floatingIpStatus, { active, down } satisfies PortStatusArgs, report);
+    },
     heartbeat: async (host, configurations, startFlag) => {
       await bus.call(SERVER_TOPIC, METHOD.heartbeat, { host, configurations, start_flag: startFlag } satisfies HeartbeatArgs, report);
     },

@@ -51,11 +51,13 @@ test('a remote agent registers by heartbeat, reads its desired state and reports
   assert.equal(state.host, 'hostb');
   assert.deepEqual([state.ports, state.dhcp, state.networks], [[], [], []]);
   await server.portStatus([], []);
+  await server.floatingIpStatus([], []);
 });
 
 test('malformed calls are refused by name, never run', async () => {
   for (const [method, args] of [
     [METHOD.hostState, { host: '../etc' }], [METHOD.hostState, null], [METHOD.portStatus, { active: [1], down: [] }],
+    [METHOD.floatingIpStatus, { active: [], down: 'x' }],
     [METHOD.heartbeat, { host: 'h', configurations: [], start_flag: true }], [METHOD.heartbeat, { host: 'h', configurations: {}, start_flag: 'yes' }],
   ] as const) {
     await assert.rejects(agentBus.call(SERVER_TOPIC, method, args, { timeoutMs: 5000 }),

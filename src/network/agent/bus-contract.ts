@@ -6,6 +6,7 @@
  *
  * - call `network.host_state`      {host}                               → DesiredHostState
  * - call `network.port_status`     {active: [port id], down: [port id]} → null
+ * - call `network.floatingip_status` {active: [floating IP id], down: [floating IP id]} → null
  * - call `network.agent_heartbeat` {host, configurations, start_flag}   → null
  * - call `network.metadata_instance` {network_id, ip}                   → {instanceId, projectId} | null
  * - fanout `network_agent.changed` {changes: [{kind, id}], truncated}   (agents serve `network_agent`)
@@ -24,6 +25,7 @@ export const AGENT_TOPIC = 'network_agent';
 export const METHOD = {
   hostState: 'host_state',
   portStatus: 'port_status',
+  floatingIpStatus: 'floatingip_status',
   heartbeat: 'agent_heartbeat',
   metadataInstance: 'metadata_instance',
   changed: 'changed',
@@ -32,7 +34,7 @@ export const METHOD = {
 /** Arguments of `host_state`. */
 export interface HostStateArgs { readonly host: string }
 
-/** Arguments of `port_status`. */
+/** Arguments of `port_status` and `floatingip_status`. */
 export interface PortStatusArgs { readonly active: readonly string[]; readonly down: readonly string[] }
 
 /** Arguments of `agent_heartbeat` (Neutron's agent_state, reduced to what varies per host). */
@@ -76,8 +78,8 @@ export function parseHostState(args: unknown): HostStateArgs {
 }
 
 /** Checks `port_status` arguments. */
-export function parsePortStatus(args: unknown): PortStatusArgs {
-  if (!isObject(args) || !isStringList(args.active) || !isStringList(args.down)) throw new BadAgentRequest('port_status takes {active: [id], down: [id]}');
+export function parsePortStatus(args: unknown, method: string = METHOD.portStatus): PortStatusArgs {
+  if (!isObject(args) || !isStringList(args.active) || !isStringList(args.down)) throw new BadAgentRequest(`${method} takes {active: [id], down: [id]}`);
   return { active: args.active, down: args.down };
 }
 

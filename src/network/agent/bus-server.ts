@@ -32,6 +32,11 @@ export async function serveAgentContract(ctx: NetworkContext, bus: Bus): Promise
       await server.portStatus(active, down);
       return null;
     },
+    [METHOD.floatingIpStatus]: async (args: unknown) => {
+      const { active, down } = parsePortStatus(args, METHOD.floatingIpStatus);
+      await server.floatingIpStatus(active, down);
+      return null;
+    },
     [METHOD.metadataInstance]: (args: unknown) => {
       const q = parseMetadataInstance(args);
       return resolveInstance(ctx, q.network_id, q.ip);

@@ -8,6 +8,7 @@ import type { NetworkContext } from '../context.js';
 import { AGENT_TYPES, reportAgentState } from '../agents.js';
 import { desiredHostState } from '../host-state.js';
 import { setPortStatus } from '../ports.js';
+import { setFloatingIpStatus } from '../floating-ips.js';
 import { NetworkAgent, type AgentServer, type ConvergeStep } from './agent.js';
 import type { DesiredHostState } from './desired.js';
 import { convergeL2, type Underlay } from './l2.js';
@@ -35,6 +36,10 @@ export function inProcessAgentServer(ctx: NetworkContext): AgentServer {
     portStatus: async (active, down) => {
       await setPortStatus(ctx, active, 'ACTIVE');
       await setPortStatus(ctx, down, 'DOWN');
+    },
+    floatingIpStatus: async (active, down) => {
+      await setFloatingIpStatus(ctx, active, 'ACTIVE');
+      await setFloatingIpStatus(ctx, down, 'DOWN');
     },
     heartbeat: async (host, configurations, startFlag) => {
       for (const kind of Object.values(AGENT_TYPES)) {

@@ -62,7 +62,8 @@ async function plugPort(ns: string, hostNs: string, dev: string, port: DesiredPo
   for (const c of have) if (!cidrs.includes(c)) { await addrDelete(ns, dev, c); changes.push(`${dev} - ${c}`); }
 }
 
-async function convergeRouter(host: string, r: DesiredRouter, mtuOf: (networkId: string) => number, changes: string[]): Promise<string[]> {
+/** Converges one router; returns the ports it plugged and the floating IPs it translates (IPv4, behind a gateway). */
+async function convergeRouter(host: string, r: DesiredRouter, mtuOf: (networkId: string) => number, changes: string[]): Promise<{ plugged: string[]; floatingIps: string[] }> {
   const ns = routerNamespace(host, r.id);
   const hostNs = hostNamespace(host);
   if (await netnsAdd(ns)) {
@@ -103,7 +104,8 @@ async function convergeRouter(host: string, r: DesiredRouter, mtuOf: (networkId:
     await nftApplyTable(ns, NAT_TABLE, rules);
     changes.push(`${ns}: NAT applied`);
   }
-  return plugged;
+  const translated = r.gateway ? r.floatingIps.filter((f) => !f.floatingIp.includes(':') && !f.fixedIp.includes(':')).map((f) => f.id) : [];
+  return { plugged, floatingIps: translated };
 }
 
 /** Whitespace- and order-insensitive form of a ruleset, to skip re-applying an identical one. */
@@ -135,6 +137,7 @@ export async function convergeRouters(desired: DesiredHostState): Promise<StepRe
   const changes: string[] = [];
   const errors: { object: string; error: string }[] = [];
   const plugged: string[] = [];
+  const floatingIps: string[] = [];
   const mtus = new Map(desired.networks.map((n) => [n.id, n.mtu]));
   const mtuOf = (id: string): number => mtus.get(id) ?? 1500;
   const prefix = `${hostNamespace(desired.host)}-router-`;
@@ -149,10 +152,12 @@ export async function convergeRouters(desired: DesiredHostState): Promise<StepRe
   }
   for (const r of desired.routers) {
     try {
-      plugged.push(...await convergeRouter(desired.host, r, mtuOf, changes));
+      const done = await convergeRouter(desired.host, r, mtuOf, changes);
+      plugged.push(...done.plugged);
+      floatingIps.push(...done.floatingIps);
     } catch (err) {
       errors.push({ object: routerNamespace(desired.host, r.id), error: message(err) });
     }
   }
-  return { changes, errors, plugged };
+  return { changes, errors, plugged, floatingIps };
 }
