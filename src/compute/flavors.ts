@@ -8,6 +8,7 @@ import type { Caller, ComputeContext } from './context.js';
 import { badRequest, conflict, notFound } from './faults.js';
 import type { FlavorRow } from './store/schema.js';
 import { bool, insertWithId, isUniqueViolation, nowIso, transact, type Db } from './store/db.js';
+import { userRegExp } from '../platform/user-regexp.js';
 
 /** What creating a flavor takes (already validated by the API schema). */
 export interface NewFlavor {
@@ -138,14 +139,10 @@ function compare(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
-/** A name filter: Nova matches it as a regular expression (an invalid one matches literally). */
+/** A name filter: Nova matches it as a regular expression (one we cannot run in linear time matches literally). */
 function nameMatcher(pattern: string): (name: string) => boolean {
-  try {
-    const re = new RegExp(pattern, 'u');
-    return (n) => re.test(n);
-  } catch {
-    return (n) => n.includes(pattern);
-  }
+  const re = userRegExp(pattern);
+  return re instanceof RegExp ? (n) => re.test(n) : (n) => n.includes(pattern);
 }
 
 /**

@@ -32,6 +32,7 @@ import { registerServerExternalEvents } from './external-events-api.js';
 import { registerServerDiagnostics } from './diagnostics-api.js';
 import { registerNetworkProxies } from '../proxies/index.js';
 import { serversDb, visibleInstance } from './lookup.js';
+import { userRegExp } from '../../platform/user-regexp.js';
 
 /** An ISO 8601 date-time as Nova's changes-since accepts it (`2011/01/01` is not one). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
@@ -164,15 +165,18 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
       const since = Date.parse(changesSince.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(changesSince) ? changesSince : `${changesSince}Z`);
       rows = rows.filter((i) => Date.parse(`${(i.updated_at ?? i.created_at).slice(0, 23)}Z`) >= since);
     }
+    const regexOf = (param: string, pattern: string): RegExp => {
+      const re = userRegExp(pattern);
+      if (re instanceof RegExp) return re;
+      throw badRequest(`Invalid regular expression for ${param}: ${pattern}: ${re.error}`);
+    };
     const nameRe = one('name');
     if (nameRe !== undefined) {
-      let re: RegExp;
-      try { re = new RegExp(nameRe); } catch { throw badRequest(`Invalid regular expression for name: ${nameRe}`); }
+      const re = regexOf('name', nameRe);
       rows = rows.filter((i) => re.test(i.display_name));
     }
     if (ip !== undefined) {
-      let re: RegExp;
-      try { re = new RegExp(ip); } catch { throw badRequest(`Invalid regular expression for ip: ${ip}`); }
+      const re = regexOf('ip', ip);
       rows = rows.filter((i) => Object.values(bodies.get(i.id)!.addresses ?? {}).flat().some((a) => re.test(a.addr)));
     }
     const tagsOf = (i: LightRow) => bodies.get(i.id)!.tags;
