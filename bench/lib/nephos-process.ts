@@ -46,6 +46,11 @@ export function nephosEnv(input: NephosProcessInput, base: NodeJS.ProcessEnv = p
     NEPHOS_IMAGE_DATA_DIR: join(input.stateDir, 'images'),
     // The bench measures raw transfers; building and uploading the guest image is not part of it.
     NEPHOS_IMAGE_UPLOAD_GUEST: 'false',
+    // No data plane unless a bench asks for it (extraEnv): an agent leaves its host's namespaces,
+    // dnsmasq and haproxy running when the process stops (VMs keep their network), by design.
+    NEPHOS_NETWORK_AGENT_ENABLED: 'false',
+    NEPHOS_NETWORK_CREATE_DEFAULTS: 'false',
+    NEPHOS_COMPUTE_AGENT_ENABLED: 'false',
     ...input.extraEnv,
   };
 }

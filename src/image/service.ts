@@ -7,6 +7,9 @@ import { migrateToLatest } from '../platform/db/migrate.js';
 import { Enforcer } from '../platform/policy/index.js';
 import type { TokenValidator } from '../platform/auth/index.js';
 import { FileStore } from './data/file-store.js';
+import { startHashThreads } from './data/off-thread-hash.js';
+import { tuneRuntimeForBulkData } from './data/runtime-tuning.js';
+import { UPLOAD_HASHES } from './data/upload.js';
 import { imageMigrations } from './store/migrations.js';
 import type { ImageDB } from './store/schema.js';
 import { imagePolicyDefaults } from './policy-defaults.js';
@@ -61,6 +64,8 @@ export async function createImageService(cfg: Config, database: Database, log: L
   const policy = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults], { policyFile: cfg.image.policy_file ?? undefined });
   const ctx = new ImageContext(database.db as Kysely<ImageDB>, database.engine, cfg, log.child({ service: 'image' }), policy, store, staging, opts.notify);
   const app = createImageApp(ctx, opts.validator);
+  startHashThreads(UPLOAD_HASHES); // ready for the first upload, which then grows memory by its slab only
+  tuneRuntimeForBulkData(); // process-wide GC and malloc settings for big uploads: see runtime-tuning.ts
   return {
     ctx, app,
     close: async () => {

@@ -4,6 +4,7 @@ import { Fault } from '../../platform/http/faults.js';
 import type { ImageContext } from '../context.js';
 import { downloadData, stageData, uploadData } from '../transfer.js';
 import { importImage } from '../import.js';
+import { FileReadStream } from '../data/read-stream.js';
 import { callerOf, mediaType, methodNotAllowed, noContent, param } from './common.js';
 
 /** Uploads must say `application/octet-stream` (Glance: 415 otherwise), checked before the body is read. */
@@ -53,6 +54,15 @@ export function register(app: FastifyInstance, ctx: ImageContext): void {
     const dl = await downloadData(ctx, callerOf(ctx, req), param(req, 'id'), header(req, 'range'), header(req, 'content-range'));
     if (dl === null) return noContent(reply);
     reply.status(dl.status).headers(dl.headers);
+    if (dl.body instanceof FileReadStream && req.method === 'GET') {
+      // The fast path writes into the socket itself, with recycled buffers (see FileReadStream.sendTo).
+      reply.hijack();
+      const head: Record<string, string | number | string[]> = {};
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) head[k] = v;
+      reply.raw.writeHead(dl.status, head);
+      await dl.body.sendTo(reply.raw).catch((err: unknown) => req.log.error({ err }, 'image download failed mid-way'));
+      return reply;
+    }
     return reply.send(dl.body);
   });
   app.route({ method: ['POST', 'DELETE', 'PATCH'], url: '/v2/images/:id/file', handler: async () => { throw methodNotAllowed('GET, PUT'); } });

@@ -2,27 +2,33 @@
  * The `file` store: one file per image, `<dir>/<imageId>`, location `file://<dir>/<imageId>`
  * (Glance's filesystem store layout).
  *
- * Crash safety: bytes stream into `<dir>/.partial/<imageId>.<random>`, are fsync'ed once at the
- * end (the write stream's `flush` on close), and only then get their real name (link, or rename
- * with `replace`), followed by an fsync of the directory. So a visible `<dir>/<imageId>` is always complete and durable; a crash
- * mid-upload leaves only a partial file, which `sweepPartials()` removes at the next start.
- * Glance does not sync at all; one fsync per image costs little next to the write itself
- * (figures in throughput.md).
+ * Crash safety: bytes stream into `<dir>/.partial/<imageId>.<random>` (with O_DIRECT where the
+ * filesystem allows, see FileWriter), are fsync'ed once at the end, and only then get their real
+ * name (link, or rename with `replace`), followed by an fsync of the directory. So a visible
+ * `<dir>/<imageId>` is always complete and durable; a crash mid-upload leaves only a partial
+ * file, which `sweepPartials()` removes at the next start. Glance does not sync at all; one
+ * fsync per image costs little next to the write itself (figures in throughput.md).
  */
-import { createReadStream, createWriteStream, fdatasync, type WriteStream } from 'node:fs';
+import { close, constants, fstat, open as openCb } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Transform, type Readable, type Writable } from 'node:stream';
-import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { badRequest, conflict, Fault, notFound } from '../../platform/http/faults.js';
-import type { ByteRange, ImageStore, StoreDescription, StoredData, WriteOptions } from './store.js';
+import { FileWriter } from './file-writer.js';
+import { FileReadStream } from './read-stream.js';
+import { giveBackSlab, takeSlab } from './slab.js';
+import { pumpThroughSlab } from './slab-pump.js';
+import type { ByteRange, DataWriter, ImageStore, OpenWriteOptions, StoreDescription, StoredData, WriteOptions } from './store.js';
 
-/** Big writes: fewer syscalls, while memory per upload stays bounded by this. */
-const WRITE_HIGH_WATER = 4 << 20;
-const READ_HIGH_WATER = 1 << 20;
-const WRITEBACK_EVERY = 64 << 20;
+/** Slots of `write` (a Readable in): big writes, memory per write bounded by the slab. */
+const WRITE_SLOT = 4 << 20;
+const WRITE_SLOTS = 2;
+/** Reads bypass the page cache where O_DIRECT exists (Linux). */
+const DIRECT_READS = constants.O_DIRECT !== undefined;
+const openAsync = promisify(openCb);
+const fstatAsync = promisify(fstat);
 const PARTIAL = '.partial';
 /** Image ids are UUIDs; anything that could escape the directory or hide as a dotfile is refused. */
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
@@ -96,34 +102,72 @@ export class FileStore implements ImageStore {
   owns(location: string): boolean { return this.parse(location) !== null; }
 
   async write(imageId: string, data: Readable, opts: WriteOptions = {}): Promise<StoredData> {
-    const final = this.pathOf(imageId);
-    await this.init();
-    const partial = join(this.dir, PARTIAL, `${imageId}.${randomBytes(8).toString('hex')}`);
-    // The stream owns its fd: it fsyncs (`flush`) and closes it itself, also when destroyed, so no
-    // other handle to the same fd number can close it twice (fd numbers are reused at once).
-    const out = createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: WRITE_HIGH_WATER });
+    const slab = takeSlab(WRITE_SLOT, WRITE_SLOTS, false);
     try {
-      await pipeline(data, startWriteback(out), out, opts.signal ? { signal: opts.signal } : {}); // resolves once synced and closed
-      const size = out.bytesWritten;
-      await opts.beforeCommit?.(size);
-      opts.signal?.throwIfAborted();
-      await this.commit(partial, final, opts.replace === true);
-      return { location: `file://${final}`, size };
-    } catch (e) {
-      await settled(out);
-      await rm(partial, { force: true });
-      throw storageFault(e);
+      const writer = await this.openWrite(imageId, { ...opts, aligned: slab.aligned });
+      try {
+        const size = await pumpThroughSlab(data, { slab, sinks: [(slot, _offset, length, done) => writer.write(slot, length, done)], signal: opts.signal });
+        return await writer.commit(size);
+      } catch (e) {
+        await writer.abort();
+        throw storageFault(e);
+      }
+    } finally {
+      giveBackSlab(slab); // the pump settles only once no write uses the slab
     }
   }
 
+  async openWrite(imageId: string, opts: OpenWriteOptions = {}): Promise<DataWriter> {
+    const final = this.pathOf(imageId);
+    await this.init();
+    const partial = join(this.dir, PARTIAL, `${imageId}.${randomBytes(8).toString('hex')}`);
+    const file = await FileWriter.create(partial, opts.aligned === true).catch((e: unknown) => { throw storageFault(e); });
+    let over = false;
+    const abort = async (): Promise<void> => {
+      if (over) return;
+      over = true;
+      await file.close().catch(() => undefined);
+      await rm(partial, { force: true });
+    };
+    return {
+      write: (slot, length, done) => file.write(slot, length, (err) => done(err && (storageFault(err) as Error))),
+      commit: async (size) => {
+        try {
+          await file.finish(size); // synced and closed
+          await opts.beforeCommit?.(size);
+          opts.signal?.throwIfAborted();
+          await this.commit(partial, final, opts.replace === true);
+          over = true;
+          return { location: `file://${final}`, size };
+        } catch (e) {
+          await abort();
+          throw storageFault(e);
+        }
+      },
+      abort,
+    };
+  }
+
+  /** O_DIRECT reads when the filesystem allows them (see FileReadStream); the range is inclusive. */
   async read(location: string, range?: ByteRange): Promise<Readable> {
-    const fh = await open(this.existing(location), 'r').catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'ENOENT' ? notFound('Image data not found.') : e;
-    });
-    return createReadStream('', {
-      fd: fh, highWaterMark: READ_HIGH_WATER,
-      ...(range ? { start: range.start, end: range.end } : {}),
-    });
+    const path = this.existing(location);
+    const missing = (e: NodeJS.ErrnoException): never => { throw e.code === 'ENOENT' ? notFound('Image data not found.') : e; };
+    let fd: number;
+    let direct = DIRECT_READS;
+    try {
+      fd = await openAsync(path, constants.O_RDONLY | (direct ? constants.O_DIRECT : 0));
+    } catch (e) {
+      if (!direct || (e as NodeJS.ErrnoException).code !== 'EINVAL') return missing(e as NodeJS.ErrnoException);
+      direct = false;
+      fd = await openAsync(path, constants.O_RDONLY).catch(missing);
+    }
+    try {
+      const end = range ? range.end + 1 : (await fstatAsync(fd)).size;
+      return new FileReadStream(fd, direct, range?.start ?? 0, end);
+    } catch (e) {
+      close(fd, () => undefined);
+      throw e;
+    }
   }
 
   async stat(location: string): Promise<{ size: number } | null> {
@@ -169,38 +213,6 @@ export class FileStore implements ImageStore {
     if (path === null) throw notFound(`Image location is not in store '${this.id}'.`);
     return path;
   }
-}
-
-/**
- * Passes chunks through and, every WRITEBACK_EVERY bytes, starts an fdatasync of what is written
- * so far (at most one at a time, never awaited). Without it the whole image sits dirty in the
- * page cache and the final fsync writes it all after the upload; with it the disk works while
- * the upload streams, and the final fsync only waits for the tail.
- */
-function startWriteback(out: WriteStream): Transform {
-  let since = 0;
-  let syncing = false;
-  const fdOf = (): unknown => (out as unknown as { fd: unknown }).fd; // set once opened; not in the typings
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      since += chunk.length;
-      const fd = fdOf();
-      if (since >= WRITEBACK_EVERY && !syncing && typeof fd === 'number') {
-        since = 0;
-        syncing = true;
-        // Harmless even if the fd were closed and reused meanwhile: syncing any file changes no data.
-        fdatasync(fd, () => { syncing = false; });
-      }
-      cb(null, chunk);
-    },
-  });
-}
-
-function settled(stream: Writable): Promise<void> {
-  if (stream.closed) return Promise.resolve(); // a write still in flight would finish first
-  const closed = once(stream, 'close').then(() => undefined, () => undefined);
-  stream.destroy();
-  return closed;
 }
 
 /** Disk full or over the filesystem quota is the client's 413, as in Glance; the rest passes through. */

@@ -1,133 +1,127 @@
 /**
- * A hash computed on another core: `update()` copies the chunk into a 4 MiB batch and transfers
- * full batches to a shared worker thread, which hands them back for reuse. Bounded memory: at most
- * MAX_IN_FLIGHT bytes wait for the worker; past that `update()` returns a promise to await
- * (backpressure). The copy costs ~0.1 ms/MB, far less than the hash it moves off the main thread.
+ * A hash computed on another core over slots of a shared slab: `update(offset, length, done)`
+ * posts only the slot's place to the algorithm's worker thread, which hashes the shared memory
+ * in place and acknowledges; `done` runs then and the slot may be reused. One worker per
+ * algorithm (md5 and sha512 run on different cores, beside the main thread's socket and disk
+ * work), started on first use and kept while jobs run; it never holds the process open when idle.
  */
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './hash-worker.js';
+import type { Slab } from './slab.js';
 
-const BATCH = 4 << 20;
-const MAX_IN_FLIGHT = 4 * BATCH;
+type Done = (err: Error | null) => void;
 
 interface Job {
-  onAck(buf: ArrayBuffer, len: number): void;
+  /** Callbacks of the updates the worker has not acknowledged yet, in order. */
+  readonly acks: Done[];
   onDigest(hex: string): void;
   onError(err: Error): void;
 }
 
-/** The one worker; started on first use, kept while jobs run, never holds the process open when idle. */
 class HashThread {
-  private static current: HashThread | null = null;
-  static get(): HashThread { return (HashThread.current ??= new HashThread()); }
+  private static readonly threads = new Map<string, HashThread>();
+  static for(algo: string): HashThread {
+    let t = HashThread.threads.get(algo);
+    if (!t) { t = new HashThread(algo); HashThread.threads.set(algo, t); }
+    return t;
+  }
 
   private readonly worker = new Worker(new URL('./hash-worker.js', import.meta.url));
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
-  private constructor() {
-    this.worker.unref();
+  private constructor(private readonly algo: string) {
     this.worker.on('message', (m: FromWorker) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
-      if (m.op === 'ack') job.onAck(m.buf, m.len);
-      else if (m.op === 'digest') { this.release(m.id); job.onDigest(m.hex); }
-      else { this.release(m.id); job.onError(new Error(`hash worker: ${m.message}`)); }
+      switch (m.op) {
+        case 'ack': job.acks.shift()?.(null); break;
+        case 'digest': this.release(m.id); job.onDigest(m.hex); break;
+        case 'error': this.release(m.id); job.onError(new Error(`${this.algo} hash worker: ${m.message}`)); break;
+        case 'closed': this.release(m.id); break;
+      }
     });
     const fail = (err: Error): void => {
-      if (HashThread.current === this) HashThread.current = null;
-      for (const [id, job] of this.jobs) { this.jobs.delete(id); job.onError(err); }
+      if (HashThread.threads.get(this.algo) === this) HashThread.threads.delete(this.algo);
+      for (const [id, job] of this.jobs) {
+        this.jobs.delete(id);
+        // The worker is gone, so none of its slots is in use any more.
+        for (const done of job.acks.splice(0)) done(err);
+        job.onError(err);
+      }
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`hash worker exited (${code})`)));
+    this.worker.on('exit', (code) => fail(new Error(`${this.algo} hash worker exited (${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
 
-  start(algo: string, job: Job): number {
+  start(slab: Slab, job: Job): number {
     const id = this.nextId++;
     if (this.jobs.size === 0) this.worker.ref();
     this.jobs.set(id, job);
-    this.send({ op: 'start', id, algo });
+    this.send({ op: 'start', id, algo: this.algo, memory: slab.memory });
     return id;
   }
 
-  send(m: ToWorker, transfer: ArrayBuffer[] = []): void { this.worker.postMessage(m, transfer); }
+  send(m: ToWorker): void { this.worker.postMessage(m); }
 
-  release(id: number): void {
+  private release(id: number): void {
     if (this.jobs.delete(id) && this.jobs.size === 0) this.worker.unref();
   }
 }
 
+/**
+ * Starts the worker threads of these algorithms now rather than on the first upload (a service
+ * that will hash uploads keeps them anyway; idle they hold no event loop open).
+ */
+export function startHashThreads(algos: readonly string[]): void {
+  for (const algo of algos) HashThread.for(algo);
+}
+
 export class OffThreadHash {
-  private readonly thread = HashThread.get();
+  private readonly thread: HashThread;
   private readonly id: number;
-  private readonly spare: ArrayBuffer[] = [];
-  private batch: Uint8Array;
-  private fill = 0;
-  private inFlight = 0;
-  private drained: (() => void) | null = null;
+  private readonly acks: Done[] = [];
   private failure: Error | null = null;
   private result: { resolve(hex: string): void; reject(e: Error): void } | null = null;
   private done = false;
 
-  constructor(algo: string) {
-    this.batch = new Uint8Array(BATCH);
-    this.id = this.thread.start(algo, {
-      onAck: (buf, len) => {
-        this.inFlight -= len;
-        this.spare.push(buf);
-        if (this.drained && this.inFlight <= MAX_IN_FLIGHT / 2) { const d = this.drained; this.drained = null; d(); }
-      },
+  constructor(algo: string, slab: Slab) {
+    if (!slab.shared) throw new Error('OffThreadHash needs a shared slab');
+    this.thread = HashThread.for(algo);
+    this.id = this.thread.start(slab, {
+      acks: this.acks,
       onDigest: (hex) => this.result?.resolve(hex),
       onError: (err) => {
         this.failure = err;
         this.result?.reject(err);
-        if (this.drained) { const d = this.drained; this.drained = null; d(); }
       },
     });
   }
 
-  /** Adds bytes; a returned promise means: wait for it before the next update. */
-  update(chunk: Uint8Array): Promise<void> | undefined {
-    if (this.failure) throw this.failure;
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, BATCH - this.fill);
-      this.batch.set(chunk.subarray(off, off + n), this.fill);
-      this.fill += n;
-      off += n;
-      if (this.fill === BATCH) this.flush();
-    }
-    if (this.inFlight <= MAX_IN_FLIGHT) return undefined;
-    return new Promise<void>((resolve) => { this.drained = resolve; });
+  /** Hashes `length` bytes at `offset` of the slab next; `done` runs once they are no longer read. */
+  update(offset: number, length: number, done: Done): void {
+    if (this.failure || this.done) { queueMicrotask(() => done(this.failure ?? new Error('hash already finished'))); return; }
+    this.acks.push(done);
+    this.thread.send({ op: 'data', id: this.id, offset, length });
   }
 
-  /** The hex digest of everything added. */
+  /** The hex digest of everything added (after every update). */
   digest(): Promise<string> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.done) return Promise.reject(new Error('digest already taken'));
     this.done = true;
-    this.flush();
     return new Promise<string>((resolve, reject) => {
       this.result = { resolve, reject };
       this.thread.send({ op: 'end', id: this.id });
     });
   }
 
-  /** Drops the job (after a failed upload). */
+  /** Drops the job (after a failed upload); updates already sent are still acknowledged. */
   abort(): void {
     if (this.done) return;
     this.done = true;
     this.thread.send({ op: 'abort', id: this.id });
-    this.thread.release(this.id);
-  }
-
-  private flush(): void {
-    if (this.fill === 0) return;
-    const buf = this.batch.buffer as ArrayBuffer;
-    this.thread.send({ op: 'data', id: this.id, buf, len: this.fill }, [buf]);
-    this.inFlight += this.fill;
-    const reuse = this.spare.pop();
-    this.batch = reuse ? new Uint8Array(reuse) : new Uint8Array(BATCH);
-    this.fill = 0;
   }
 }

@@ -25,6 +25,27 @@ export interface WriteOptions {
 
 export interface StoredData { readonly location: string; readonly size: number }
 
+/**
+ * A write in progress (`ImageStore.openWrite`): the caller appends slab slots, several in
+ * flight, then commits once every write is done. Nothing is visible before `commit` succeeds.
+ */
+export interface DataWriter {
+  /**
+   * Appends the first `length` bytes of `slot`, a slot of a slab (`./slab.ts`); every write but
+   * the last is a whole slot. `done` runs once the slot is no longer used.
+   */
+  write(slot: Buffer, length: number, done: (err: Error | null) => void): void;
+  /** After the last write completed: makes the `size` bytes durable, runs `beforeCommit`, then makes them visible. Fails → nothing kept. */
+  commit(size: number): Promise<StoredData>;
+  /** Discards everything written; idempotent, also after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface OpenWriteOptions extends WriteOptions {
+  /** The slots written will be page-aligned (the store may then bypass the page cache). */
+  readonly aligned?: boolean;
+}
+
 /** One `/v2/info/stores` entry. */
 export interface StoreDescription { readonly id: string; readonly description: string; readonly default?: true }
 
@@ -37,6 +58,8 @@ export interface ImageStore {
    * kept and the promise rejects with the cause.
    */
   write(imageId: string, data: Readable, opts?: WriteOptions): Promise<StoredData>;
+  /** The same as `write`, driven slot by slot by the caller (the upload pipeline). */
+  openWrite(imageId: string, opts?: OpenWriteOptions): Promise<DataWriter>;
   /** The bytes at `location`, opened before resolving (so a 404 Fault comes before any header); `range` limits them. */
   read(location: string, range?: ByteRange): Promise<Readable>;
   /** Size in bytes, or null when nothing is stored there. */

@@ -1,16 +1,17 @@
 /**
- * Streams an image upload into a store while computing `checksum` (md5, on this thread),
- * `os_hash_value` (sha512, on the hash worker's core) and the format inspection, all overlapped
- * with the disk writes. Memory stays flat: chunks flow through with stream backpressure and the
- * inspector keeps only bounded bytes. Any failure (client gone, quota, size mismatch, a refusal
- * by `accept`) leaves nothing in the store.
+ * Streams an image upload into a store while computing `checksum` (md5) and `os_hash_value`
+ * (sha512), each on its own worker thread, and the format inspection, all overlapped with the
+ * disk writes. Memory stays flat: one slab of slots per upload, the stream paused while every
+ * slot is busy, and the inspector keeps only bounded bytes. Any failure (client gone, quota,
+ * size mismatch, a refusal by `accept`) leaves nothing in the store.
  */
-import { createHash } from 'node:crypto';
-import { type Readable, Transform, type TransformCallback, finished } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { badRequest, Fault } from '../../platform/http/faults.js';
 import { FormatInspector, type Inspection } from '../formats/index.js';
 import { OffThreadHash } from './off-thread-hash.js';
-import type { ImageStore } from './store.js';
+import { giveBackSlab, takeSlab } from './slab.js';
+import { pumpThroughSlab } from './slab-pump.js';
+import type { DataWriter, ImageStore } from './store.js';
 
 export interface ReceivedData {
   readonly location: string;
@@ -37,83 +38,69 @@ export interface ReceiveOptions {
   readonly replace?: boolean;
 }
 
+/** Slots the upload streams through: each full one is written and hashed (twice) in parallel. */
+const SLOT = 2 << 20;
+const SLOTS = 4;
+/** The hash algorithms an upload computes, each on its own worker thread. */
+export const UPLOAD_HASHES = ['md5', 'sha512'] as const;
+
 /**
  * Receives `body` (a request stream, chunked or with Content-Length) into `opts.store`. On failure
  * rejects (with a Fault for client errors) and `body` is left unconsumed but not destroyed, so
  * the HTTP layer can still answer the client.
+ *
+ * The bytes are copied once, from the request's chunks into the slots of a shared slab; from
+ * there the store writes them (O_DIRECT), while md5 and sha512 each read them on their own
+ * worker thread, and the format inspector sees every chunk on the way in. The main thread only
+ * moves bytes; no buffer is allocated per chunk beyond the HTTP parser's own.
  */
 export async function receiveImageData(body: Readable, opts: ReceiveOptions): Promise<ReceivedData> {
-  const tap = new HashingTap(opts.maxBytes, opts.expectedSize);
-  // The tap may fail before the store attaches to it; the store still sees the error then.
-  tap.on('error', () => undefined);
-  const stopFollowing = followBody(body, tap);
+  const slab = takeSlab(SLOT, SLOTS, true);
+  const hashes: OffThreadHash[] = [];
+  const inspector = new FormatInspector();
+  let writer: DataWriter | null = null;
   try {
-    const summary: { value?: Omit<ReceivedData, 'location'> } = {};
-    const stored = await opts.store.write(opts.imageId, tap, {
+    for (const algo of UPLOAD_HASHES) hashes.push(new OffThreadHash(algo, slab));
+    const [md5, sha512] = hashes;
+    let received: Omit<ReceivedData, 'location'> | null = null;
+    const w = writer = await opts.store.openWrite(opts.imageId, {
       signal: opts.signal,
       replace: opts.replace,
+      aligned: slab.aligned,
       beforeCommit: async (size) => {
-        const received = await tap.summary(size);
+        if (received === null || received.size !== size) throw new Error(`the store committed ${size} bytes, not what was received`);
         if (opts.expectedSize !== undefined && size !== opts.expectedSize) throw sizeMismatch(size, opts.expectedSize);
         await opts.accept?.(received);
-        summary.value = received;
       },
     });
-    if (summary.value === undefined) throw new Error('the store committed without calling beforeCommit');
-    return { ...summary.value, location: stored.location };
+    let seen = 0;
+    const size = await pumpThroughSlab(body, {
+      slab,
+      sinks: [
+        (slot, _offset, length, done) => w.write(slot, length, done),
+        (_slot, offset, length, done) => md5.update(offset, length, done),
+        (_slot, offset, length, done) => sha512.update(offset, length, done),
+      ],
+      onChunk: (chunk) => {
+        seen += chunk.length;
+        if (opts.maxBytes !== undefined && seen > opts.maxBytes) throw overQuota(opts.maxBytes);
+        if (opts.expectedSize !== undefined && seen > opts.expectedSize) throw sizeMismatch(seen, opts.expectedSize, true);
+        inspector.push(chunk);
+      },
+      interrupted,
+      signal: opts.signal,
+    });
+    const [checksum, osHashValue] = await Promise.all([md5.digest(), sha512.digest()]);
+    received = { size, checksum, osHashAlgo: 'sha512', osHashValue, inspection: inspector.finish() };
+    const stored = await w.commit(size);
+    return { ...received, location: stored.location };
+  } catch (e) {
+    for (const h of hashes) h.abort();
+    await writer?.abort();
+    throw e;
   } finally {
-    stopFollowing();
-    tap.abort();
+    giveBackSlab(slab); // the pump settles only once no write and no worker reads the slab
   }
-}
-
-/** Feeds `body` into `tap`; a body that errors or closes before its end fails the tap. */
-function followBody(body: Readable, tap: Transform): () => void {
-  body.pipe(tap);
-  const cleanup = finished(body, { writable: false }, (err) => {
-    if (err && !tap.destroyed) tap.destroy(interrupted(err));
-  });
-  return () => { cleanup(); body.unpipe(tap); };
-}
-
-/** Passes bytes through while counting, hashing and inspecting them. */
-class HashingTap extends Transform {
-  private size = 0;
-  private readonly md5 = createHash('md5');
-  private readonly sha512 = new OffThreadHash('sha512');
-  private readonly inspector = new FormatInspector();
-
-  constructor(private readonly maxBytes?: number, private readonly expectedSize?: number) {
-    super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.size += chunk.length;
-      if (this.maxBytes !== undefined && this.size > this.maxBytes) throw overQuota(this.maxBytes);
-      if (this.expectedSize !== undefined && this.size > this.expectedSize) throw sizeMismatch(this.size, this.expectedSize, true);
-      const wait = this.sha512.update(chunk);
-      this.md5.update(chunk);
-      this.inspector.push(chunk);
-      if (wait) wait.then(() => cb(null, chunk), cb);
-      else cb(null, chunk);
-    } catch (e) {
-      cb(e as Error);
-    }
-  }
-
-  async summary(size: number): Promise<Omit<ReceivedData, 'location'>> {
-    if (size !== this.size) throw new Error(`store wrote ${size} bytes, ${this.size} were received`);
-    return {
-      size,
-      checksum: this.md5.digest('hex'),
-      osHashAlgo: 'sha512',
-      osHashValue: await this.sha512.digest(),
-      inspection: this.inspector.finish(),
-    };
-  }
-
-  abort(): void { this.sha512.abort(); }
 }
 
 function overQuota(maxBytes: number): Fault {
