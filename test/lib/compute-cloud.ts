@@ -71,14 +71,30 @@ export async function startComputeCloud(tag: string, o: { overrides?: Record<str
   });
   const admin: CliAuth = { authUrl: `${h.url}/v3`, username: 'admin', password: h.adminPassword, projectName: 'admin' };
   const demo: CliAuth = { authUrl: `${h.url}/v3`, username: 'demo', password: h.demoPassword, projectName: 'demo' };
-  const adminProject = (await h.id.db.selectFrom('project').select('id').where('name', '=', 'admin').executeTakeFirstOrThrow()).id;
-  await uploadGuestImages(h.cloud.image.ctx, { ownerProjectId: adminProject, outDir: GUEST_CACHE });
-  const netAgent = await startInProcessAgent(h.cloud.network.ctx, { host });
   const servers = h.cloud.servers!;
-  await servers.startMetadata({ host: '127.0.0.1', port: metadataPort, sharedSecret: persistentSecret(h.config.platform.state_dir, 'metadata-proxy-secret', null) });
-  await servers.startControlServices(host);
-  const agent = await servers.startAgent({ host, periodMs: 2000 });
-  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nephos-test', '-f', join(dir, 'key')]);
+  let netAgent: Awaited<ReturnType<typeof startInProcessAgent>> | undefined;
+  let agent: ComputeCloud['agent'];
+  // Everything started so far is stopped again when a later step fails (else the test process hangs on it).
+  const stopAll = async (): Promise<void> => {
+    await servers.close();
+    await netAgent?.stop();
+    await cleanupHost(host, { publicNamespace: publicNs });
+    rmSync(`/run/nephos/${host}`, { recursive: true, force: true });
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const adminProject = (await h.id.db.selectFrom('project').select('id').where('name', '=', 'admin').executeTakeFirstOrThrow()).id;
+    await uploadGuestImages(h.cloud.image.ctx, { ownerProjectId: adminProject, outDir: GUEST_CACHE });
+    netAgent = await startInProcessAgent(h.cloud.network.ctx, { host });
+    await servers.startMetadata({ host: '127.0.0.1', port: metadataPort, sharedSecret: persistentSecret(h.config.platform.state_dir, 'metadata-proxy-secret', null) });
+    await servers.startControlServices(host);
+    agent = await servers.startAgent({ host, periodMs: 2000 });
+    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nephos-test', '-f', join(dir, 'key')]);
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
 
   const run = async (auth: CliAuth, ...cmd: string[]) => {
     const r = await openstack(auth, ...cmd);
@@ -100,12 +116,7 @@ export async function startComputeCloud(tag: string, o: { overrides?: Record<str
     close: async () => {
       // Servers first (QEMU, ports), then the agents, then every host object of this run.
       for (const s of (await openstack(admin, 'server', 'list', '--all-projects', '-f', 'json')).json ?? []) await openstack(admin, 'server', 'delete', '--wait', s.ID);
-      await servers.close();
-      await netAgent.stop();
-      await cleanupHost(host, { publicNamespace: publicNs });
-      rmSync(`/run/nephos/${host}`, { recursive: true, force: true });
-      await h.close();
-      rmSync(dir, { recursive: true, force: true });
+      await stopAll();
     },
   };
   return cloud;

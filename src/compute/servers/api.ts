@@ -64,8 +64,39 @@ const LIGHT_COLUMNS = [
 ] as const;
 type LightRow = Omit<Instance, 'body'>;
 
-const LIST_SORT_KEYS = new Set(['created_at', 'updated_at', 'display_name', 'uuid', 'vm_state', 'task_state', 'power_state', 'host', 'node', 'availability_zone',
-  'launched_at', 'terminated_at', 'image_ref', 'flavor_id', 'key_name', 'project_id', 'user_id', 'launch_index', 'locked']);
+/**
+ * Nova's sort keys (VALID_SORT_KEYS): those with a column here sort by it; the others (kept in
+ * the body only) are accepted and leave the order to the keys that follow.
+ */
+const SORT_COLUMNS: Readonly<Record<string, string>> = {
+  created_at: 'created_at', updated_at: 'updated_at', display_name: 'display_name', uuid: 'uuid', vm_state: 'vm_state',
+  task_state: 'task_state', power_state: 'power_state', host: 'host', node: 'node', availability_zone: 'availability_zone',
+  launched_at: 'launched_at', terminated_at: 'terminated_at', image_ref: 'image_ref', instance_type_id: 'flavor_id',
+  key_name: 'key_name', project_id: 'project_id', user_id: 'user_id', launch_index: 'launch_index', locked: 'locked',
+};
+const SORT_KEYS_WITHOUT_COLUMN = ['access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'config_drive', 'display_description', 'hostname',
+  'kernel_id', 'locked_by', 'progress', 'ramdisk_id', 'root_device_name'];
+/** Keys Nova accepts and ignores (SERVER_LIST_IGNORE_SORT_KEY); from 2.73 `locked` sorts; from 2.75 the rest are refused. */
+const IGNORED_SORT_KEYS = ['architecture', 'cell_name', 'cleaned', 'default_ephemeral_device', 'default_swap_device', 'deleted', 'deleted_at',
+  'disable_terminate', 'ephemeral_gb', 'ephemeral_key_uuid', 'id', 'key_data', 'launched_on', 'locked', 'memory_mb', 'os_type',
+  'reservation_id', 'root_gb', 'shutdown_terminate', 'user_data', 'vcpus', 'vm_mode'];
+
+/**
+ * The columns to sort by for the request's sort_key values, each with the index of its sort_dir
+ * (Nova's rules per microversion); unknown keys → 400.
+ */
+function sortColumns(req: FastifyRequest, keys: readonly string[], admin: boolean): [column: string, dirIndex: number][] {
+  const ignored = new Set(IGNORED_SORT_KEYS.filter((k) => !(k === 'locked' && atLeast(req, '2.73'))));
+  const valid = [...Object.keys(SORT_COLUMNS).filter((k) => k !== 'locked' || atLeast(req, '2.73')), ...SORT_KEYS_WITHOUT_COLUMN,
+    ...(atLeast(req, '2.75') ? [] : [...ignored])];
+  const bad = keys.find((k) => !valid.includes(k));
+  if (bad !== undefined) throw badRequest(`Invalid input for query parameters sort_key. Value: ${bad}. '${bad}' is not one of [${valid.map((k) => `'${k}'`).join(', ')}]`);
+  // Ignored keys, and host/node for non-admins (Nova drops them silently).
+  return keys.flatMap((k, n) => {
+    const column = SORT_COLUMNS[k];
+    return column === undefined || ignored.has(k) || (!admin && (k === 'host' || k === 'node')) ? [] : [[column, n] as [string, number]];
+  });
+}
 
 /** Starts deleting `inst` (DELETE /servers/{id} and forceDelete): idempotent while a delete is in flight. */
 export async function requestDelete(d: ServersApiDeps, caller: Caller, inst: Instance): Promise<void> {
@@ -145,12 +176,12 @@ export function registerServers(routes: ComputeRoutes, d: ServersApiDeps): void 
     if (admin && one('node') !== undefined) sql = sql.where('node', '=', one('node')!);
     if (admin && one('user_id') !== undefined) sql = sql.where('user_id', '=', one('user_id')!);
     if (one('locked') !== undefined) sql = sql.where('locked', '=', ['1', 'true', 'True'].includes(one('locked')!) ? 1 : 0);
-    const sortKeys = [q.sort_key ?? []].flat().filter((k) => LIST_SORT_KEYS.has(k));
+    const sortKeys = sortColumns(req, [q.sort_key ?? []].flat(), admin);
     const sortDirs = [q.sort_dir ?? []].flat();
     const badDir = sortDirs.find((d) => d !== 'asc' && d !== 'desc');
     if (badDir !== undefined) throw badRequest(`Invalid input for query parameters sort_dir. Value: ${badDir}. '${badDir}' is not one of ['asc', 'desc']`);
-    const keys = sortKeys.length ? sortKeys : ['created_at'];
-    keys.forEach((k, n) => { sql = sql.orderBy(k as 'created_at', (sortDirs[n] ?? sortDirs[0] ?? 'desc') === 'asc' ? 'asc' : 'desc'); });
+    const keys = sortKeys.length ? sortKeys : [['created_at', 0] as const];
+    for (const [k, n] of keys) sql = sql.orderBy(k as 'created_at', (sortDirs[n] ?? sortDirs[0] ?? 'desc') === 'asc' ? 'asc' : 'desc');
     sql = sql.orderBy('id', 'desc');
     let rows = (await sql.execute()) as LightRow[];
     const tagSets = (k: string) => [q[k] ?? []].flat().flatMap((v) => v.split(',')).filter(Boolean);

@@ -1,0 +1,39 @@
+// The servers list's sort keys and caller regular expressions, over HTTP on a simulated (`fake`)
+// compute host: Nova's sort_key rules per microversion (valid, ignored, refused from 2.75,
+// admin-only keys dropped for others) and name/ip patterns run in linear time.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFakeCompute, type FakeCompute } from './fake-compute.js';
+
+let c: FakeCompute;
+const names = ['b-two', 'a-one', 'c-three'];
+before(async () => {
+  c = await startFakeCompute([`fake-${process.pid}-l`]);
+  for (const name of names) await c.waitStatus(await c.createServer(c.demo, { name }), 'ACTIVE');
+});
+after(async () => { await c?.close(); });
+
+const list = async (query: string, version = '2.1'): Promise<string[]> =>
+  (await c.api.ok('GET', `/v2.1/servers${query}`, c.demo, undefined, 200, { version })).servers.map((s: { name: string }) => s.name);
+
+test('sort_key: Nova\'s keys sort, ignored ones are ignored (refused from 2.75), unknown ones are refused', async () => {
+  assert.deepEqual(await list('?sort_key=display_name&sort_dir=asc'), ['a-one', 'b-two', 'c-three']);
+  assert.deepEqual(await list('?sort_key=display_name&sort_dir=desc'), ['c-three', 'b-two', 'a-one']);
+  // An ignored key keeps its place in the sort_dir pairing: display_name pairs with the second direction.
+  assert.deepEqual(await list('?sort_key=vcpus&sort_dir=asc&sort_key=display_name&sort_dir=desc'), ['c-three', 'b-two', 'a-one']);
+  assert.deepEqual(await list('?sort_key=hostname&sort_key=display_name&sort_dir=asc&sort_dir=asc'), ['a-one', 'b-two', 'c-three'], 'a key without a column leaves the order to the next');
+  assert.match(await c.api.fault('GET', '/v2.1/servers?sort_key=colour', c.demo, undefined, 400), /sort_key\. Value: colour\. 'colour' is not one of/);
+  assert.match(await c.api.fault('GET', '/v2.1/servers?sort_key=vcpus', c.demo, undefined, 400, { version: '2.75' }), /'vcpus' is not one of/);
+  // locked: ignored before 2.73, a key from then on (also at 2.75).
+  for (const v of ['2.1', '2.73', '2.75']) assert.deepEqual(await list('?sort_key=locked&sort_key=display_name&sort_dir=asc&sort_dir=asc', v), ['a-one', 'b-two', 'c-three'], v);
+  // host is an admin's key: a project member's request is served, the key dropped.
+  assert.equal((await list('?sort_key=host')).length, 3);
+});
+
+test('name and ip filters are regular expressions run in linear time; ones that need backtracking are refused with the reason', async () => {
+  assert.deepEqual((await list('?name=^[ab]-&sort_key=display_name&sort_dir=asc')), ['a-one', 'b-two']);
+  assert.deepEqual(await list(`?name=${encodeURIComponent('^([a-z]+-?)+$')}&sort_key=display_name&sort_dir=asc`), ['a-one', 'b-two', 'c-three']);
+  assert.deepEqual(await list(`?name=${encodeURIComponent('(o|w)$')}&sort_key=display_name&sort_dir=asc`), ['b-two']);
+  assert.match(await c.api.fault('GET', `/v2.1/servers?name=${encodeURIComponent('(a)\\1')}`, c.demo, undefined, 400), /Invalid regular expression for name: .*linear time/);
+  assert.match(await c.api.fault('GET', `/v2.1/servers?ip=${encodeURIComponent('(?=1)')}`, c.demo, undefined, 400), /Invalid regular expression for ip/);
+});
