@@ -20,7 +20,7 @@ export interface ComputeApi {
   fault(method: string, path: string, token: string, body: unknown, status: number, opts?: CallOptions & { name?: string }): Promise<string>;
 }
 
-const FAULT_NAMES: Record<number, string> = { 400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound', 409: 'conflictingRequest', 413: 'overLimit' };
+const FAULT_NAMES: Record<number, string> = { 400: 'badRequest', 403: 'forbidden', 404: 'itemNotFound', 409: 'conflictingRequest', 413: 'overLimit', 501: 'notImplemented' };
 
 export function computeApi(baseUrl: string): ComputeApi {
   const call: ComputeApi['call'] = async (method, path, token, body, opts = {}) => {

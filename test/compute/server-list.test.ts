@@ -37,3 +37,13 @@ test('name and ip filters are regular expressions run in linear time; ones that 
   assert.match(await c.api.fault('GET', `/v2.1/servers?name=${encodeURIComponent('(a)\\1')}`, c.demo, undefined, 400), /Invalid regular expression for name: .*linear time/);
   assert.match(await c.api.fault('GET', `/v2.1/servers?ip=${encodeURIComponent('(?=1)')}`, c.demo, undefined, 400), /Invalid regular expression for ip/);
 });
+
+test('Nova actions this cloud does not offer answer 501 with the reason (after the 404 for an unknown server); unknown ones 400', async () => {
+  const id = (await c.api.ok('GET', '/v2.1/servers?name=^a-one$', c.demo)).servers[0].id as string;
+  const action = (body: unknown, status: number, server = id) => c.api.fault('POST', `/v2.1/servers/${server}/action`, c.demo, body, status);
+  assert.match(await action({ changePassword: { adminPass: 'x' } }, 501), /^Action changePassword is not supported: .*guest agent/);
+  assert.match(await action({ 'os-getVNCConsole': { type: 'novnc' } }, 501), /consoles are not offered/);
+  assert.match(await action({ trigger_crash_dump: null }, 501), /crash dumps/);
+  assert.match(await action({ changePassword: { adminPass: 'x' } }, 404, '5c0e7a47-07a1-4cb5-8d0f-8e7b2c6c2f2a'), /could not be found/);
+  assert.equal(await action({ fly: {} }, 400), 'There is no such action: fly');
+});

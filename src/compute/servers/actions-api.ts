@@ -8,7 +8,7 @@
 import { createBackupAction } from './backup.js';
 import { ADMIN_ACTIONS } from './admin-actions.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, conflict } from '../faults.js';
+import { badRequest, conflict, novaFault } from '../faults.js';
 import { atLeast, params, type ComputeRoutes } from '../api/http.js';
 import { actionOf } from '../api/actions.js';
 import { pyRepr, validateBody, type Schema } from '../api/schema.js';
@@ -37,7 +37,26 @@ const LIFECYCLE: Readonly<Record<string, ActionHandler>> = {
   ...PROXY_ACTIONS,
 };
 
-const ACTIONS = ['os-start', 'os-stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock', 'os-getConsoleOutput', ...Object.keys(LIFECYCLE)];
+/**
+ * Nova's actions this cloud does not offer, with the reason: Nova's 501 (the virt driver lacks the
+ * feature) instead of "no such action", so a client learns why.
+ */
+const NOT_OFFERED: Readonly<Record<string, string>> = {
+  changePassword: 'setting the admin password needs a guest agent, which Nephos guests do not run',
+  'os-getVNCConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
+  'os-getSPICEConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
+  'os-getRDPConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
+  'os-getSerialConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
+  evacuate: 'evacuation is not offered: instance disks are local to their host',
+  trigger_crash_dump: 'crash dumps (NMI) are not offered',
+  injectNetworkInfo: 'network info injection is not offered: guests take their network from DHCP and the metadata service',
+  resetNetwork: 'network reset is not offered: guests take their network from DHCP and the metadata service',
+  addFixedIp: 'adding a fixed IP by network is not offered: attach a port (os-interface) instead',
+  removeFixedIp: 'removing a fixed IP is not offered: detach the port (os-interface) instead',
+};
+
+const ACTIONS = ['os-start', 'os-stop', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock', 'os-getConsoleOutput', ...Object.keys(LIFECYCLE),
+  ...Object.keys(NOT_OFFERED)];
 
 /** What an agent-run action is: allowed states, its task state, the driver work, and the states after. */
 interface AgentAction {
@@ -113,6 +132,11 @@ export function registerServerActions(routes: ComputeRoutes, d: ServersApiDeps):
     if (name === 'reboot') validateBody(rebootSchema, req.body);
     const lifecycle = LIFECYCLE[name];
     if (lifecycle) return lifecycle(d, req, reply, caller, id);
+    const notOffered = NOT_OFFERED[name];
+    if (notOffered !== undefined) {
+      await visibleInstance(ctx, caller, id, 'os_compute_api:servers:show'); // an unknown server is still a 404
+      throw novaFault(501, `Action ${name} is not supported: ${notOffered}.`);
+    }
     const agentAction = agentActions[name];
     if (agentAction) {
       const inst = await visibleInstance(ctx, caller, id, agentAction.rule);
