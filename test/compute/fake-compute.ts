@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
 import { exec } from '../../src/network/host/exec.js';
 import { FakeDriver } from '../../src/compute/driver/fake/driver.js';
 import type { CliAuth } from '../lib/openstack-cli.js';
 import { computeApi, type ComputeApi } from './client.js';
+import { pollUntil } from '../lib/until.js';
 
 export interface FakeCompute {
   readonly h: IdentityHarness;
@@ -41,15 +41,7 @@ export interface FakeCompute {
 }
 
 /** Polls `check` until it returns a truthy value (bounded). */
-export async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > ms) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
+export const until = <T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> => pollUntil(what, check, ms, 100);
 
 export async function startFakeCompute(hostNames: readonly string[], o: { overrides?: Record<string, Record<string, unknown>>; databaseUrl?: string } = {}): Promise<FakeCompute> {
   const h = await startIdentity({ overrides: { ...o.overrides, network: { create_defaults: true, ...o.overrides?.network } }, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}) });

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startIdentity, freePort, type IdentityHarness } from './identity-harness.js';
 import { openstack, type CliAuth, type CliResult } from './openstack-cli.js';
 import { startInProcessAgent } from '../../src/network/agent/in-process.js';
@@ -18,6 +17,7 @@ import { persistentSecret } from '../../src/platform/secrets.js';
 import { exec } from '../../src/network/host/exec.js';
 import type { ComputeAgent } from '../../src/compute/agent/agent.js';
 import type { ServersRuntime } from '../../src/compute/servers/runtime.js';
+import { pollUntil } from './until.js';
 
 export const GUEST_CACHE = process.env.NEPHOS_GUEST_CACHE ?? '/tmp/nephos-guest-cache';
 /** The guest's boot-complete line: [1] seconds, [2] uptime, [3] hostname, [4] ip/len, [5] mtu, [6] metadata source. */
@@ -46,15 +46,7 @@ export interface ComputeCloud {
 }
 
 /** Polls `check` (bounded) until it returns a truthy value. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 90_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > ms) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
+export const until = <T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 90_000): Promise<T> => pollUntil(what, check, ms, 250);
 
 /** Starts the cloud; `tag` (a letter or two) makes this run's host and namespace names unique. */
 export async function startComputeCloud(tag: string, o: { overrides?: Record<string, Record<string, unknown>> } = {}): Promise<ComputeCloud> {
