@@ -155,11 +155,6 @@ export class InProcessBus implements Bus {
     const json = requestJson(method, args);
     const messageId = randomUUID();
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(messageId);
-        reject(new BusTimeoutError(topic, method, timeoutMs, opts.server));
-      }, timeoutMs);
-      this.pending.set(messageId, { reject, timer });
       const reply = (body: ReplyBody): void => {
         if (!this.pending.delete(messageId)) return; // timed out or closed meanwhile
         clearTimeout(timer);
@@ -169,8 +164,15 @@ export class InProcessBus implements Bus {
           reject(err as Error);
         }
       };
-      const expiresAt = Date.now() + timeoutMs;
-      this.broker.enqueue(queueName(topic, opts.server), { kind: 'call', messageId, json, expiresAt, reply });
+      const message: Envelope = { kind: 'call', messageId, json, expiresAt: Date.now() + timeoutMs, reply };
+      const timer = setTimeout(() => {
+        this.pending.delete(messageId);
+        // A timer may fire a millisecond before the clock reaches expiresAt: the request dies with the call all the same.
+        message.expiresAt = 0;
+        reject(new BusTimeoutError(topic, method, timeoutMs, opts.server));
+      }, timeoutMs);
+      this.pending.set(messageId, { reject, timer });
+      this.broker.enqueue(queueName(topic, opts.server), message);
     });
   }
 
