@@ -150,6 +150,22 @@ test('two servers on private, booted at once: SSH through floating IPs, each pin
   const ba = await guestPing('vmb', 'vma');
   console.log(`# vmb -> vma (${fixed.vma}): ${ba}`);
   assert.equal(ba, '3 packets transmitted, 3 packets received');
+
+  // Anti-spoofing on a real VM: from an address its port does not hold, vmb reaches nothing —
+  // not even its router, which no security group guards; from its own address it does.
+  const router = `${fixed.vmb!.split('.').slice(0, 3).join('.')}.1`;
+  const pingFrom = async (source: string, to = router): Promise<string> => {
+    const out = (await c.ssh(fips.vmb!, `ping -c 3 -W 2 -I ${source} ${to}; true`)).stdout; // ping fails when nothing answers
+    return /(\d+) packets transmitted, (\d+) packets received/.exec(out)?.[0] ?? out;
+  };
+  assert.equal(await pingFrom(fixed.vmb!), '3 packets transmitted, 3 packets received', 'the router answers vmb');
+  assert.equal(await pingFrom(fixed.vmb!, '203.0.113.1'), '3 packets transmitted, 3 packets received', 'the public side answers vmb (through NAT)');
+  await c.ssh(fips.vmb!, 'ip addr add 10.0.0.250/24 dev eth0');
+  try {
+    assert.equal(await pingFrom('10.0.0.250'), '3 packets transmitted, 0 packets received', 'a spoofed source is dropped');
+  } finally {
+    await c.ssh(fips.vmb!, 'ip addr del 10.0.0.250/24 dev eth0');
+  }
 });
 
 test('security group rules on a live VM: a TCP port and ICMP open within a bounded time of `rule create` and close again on `rule delete`', { timeout: 300_000 }, async () => {

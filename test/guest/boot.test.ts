@@ -147,6 +147,9 @@ async function checkBoot(variant: string, args: string[], hostname: string, mark
     // rng=virtio_rng.N: the hardware RNG feeding the kernel's entropy pool is the virtio one.
     await waitFor(`${variant} user_data`, b.console, new RegExp(`${marker} on ${hostname} rng=virtio_rng\\.\\d+`));
     await waitFor(`${variant} user_data exit`, b.console, /nephos-guest: user_data exited with status 0/);
+    // The summary after the line: the NIC as configured and the key the metadata gave.
+    assert.match(b.console(), new RegExp(`nephos-guest: eth0: ip=${ip!.replace(/[./]/g, '\\$&')} mac=([0-9a-f]{2}:){5}[0-9a-f]{2} mtu=1500\\r?\\n`));
+    assert.match(b.console(), /nephos-guest: ssh: dropbear on port 22, 1 authorized key\(s\) for root\r?\n/);
     if (port) assert.equal(await sshHostname(port), `${hostname}\n0\n`, 'SSH login as root with the injected key');
     if (monitor) {
       await powerButton(b.qemu, monitor);
