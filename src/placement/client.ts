@@ -15,8 +15,9 @@ import { setInventories, type Inventory } from './inventories.js';
 import { createProvider, deleteProvider, getProvider, MAX_INT, toProvider, updateProvider } from './providers.js';
 import { ensureResourceClass } from './resource-classes.js';
 import { isUuidLike, normalizeUuid } from './schema.js';
-import { ensureTrait, setProviderTraits } from './traits.js';
+import { ensureTrait, providerTraits, setProviderTraits } from './traits.js';
 import { providerUsages } from './usages.js';
+import { transact } from './tx.js';
 
 /** A provider as the typed API returns it. */
 export interface ProviderInfo {
@@ -113,6 +114,8 @@ export interface Placement {
   deleteProvider(uuid: string): Promise<void>;
   /** Replaces the provider's inventory; returns its new generation. */
   setInventory(uuid: string, inventories: Readonly<Record<string, InventorySpec>>, opts?: { readonly generation?: number }): Promise<number>;
+  /** The provider's traits and the generation they belong to. */
+  getTraits(uuid: string): Promise<{ readonly traits: string[]; readonly generation: number }>;
   /** Replaces the provider's traits (CUSTOM_* ones are created as needed); returns its new generation. */
   setTraits(uuid: string, traits: readonly string[], opts?: { readonly generation?: number }): Promise<number>;
   setAggregates(uuid: string, aggregates: readonly string[]): Promise<number>;
@@ -228,6 +231,14 @@ export class InProcessPlacement implements Placement {
   async setInventory(uuid: string, inventories: Readonly<Record<string, InventorySpec>>, opts: { generation?: number } = {}): Promise<number> {
     const invs = new Map(Object.entries(inventories).map(([rc, s]) => [rc, inventoryArg(rc, s)]));
     return setInventories(this.ctx, uuid, invs, { generation: opts.generation, minor: 39 });
+  }
+
+  async getTraits(uuid: string): Promise<{ traits: string[]; generation: number }> {
+    return transact(this.ctx, async (tx) => {
+      const p = await getProvider(tx, uuid);
+      if (!p) throw new Fault(404, `No resource provider with uuid ${uuid} found`, {}, codes.DEFAULT);
+      return { traits: await providerTraits(tx, uuid), generation: Number(p.generation) };
+    });
   }
 
   async setTraits(uuid: string, traits: readonly string[], opts: { generation?: number } = {}): Promise<number> {
@@ -366,6 +377,11 @@ export class HttpPlacement implements Placement {
   setInventory(uuid: string, inventories: Readonly<Record<string, InventorySpec>>, opts: { generation?: number } = {}): Promise<number> {
     return this.#withGeneration(uuid, opts.generation, async (generation) =>
       Number((await this.#call('PUT', `/resource_providers/${encodeURIComponent(uuid)}/inventories`, { resource_provider_generation: generation, inventories })).json.resource_provider_generation));
+  }
+
+  async getTraits(uuid: string): Promise<{ traits: string[]; generation: number }> {
+    const r = (await this.#call('GET', `/resource_providers/${encodeURIComponent(uuid)}/traits`)).json;
+    return { traits: r.traits, generation: Number(r.resource_provider_generation) };
   }
 
   async setTraits(uuid: string, traits: readonly string[], opts: { generation?: number } = {}): Promise<number> {

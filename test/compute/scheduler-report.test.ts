@@ -64,6 +64,15 @@ test('a periodic report writes nothing when nothing changed; a disabled service 
     // A provider changed behind the report's back (claims bump its generation): everything is written again.
     await h.placement.claim(randomUUID(), { [first.node.uuid]: { VCPU: 1 } }, { projectId: 'p', userId: 'u' });
     assert.equal((await report()).wrote, true);
+
+    // An operator's CUSTOM_* trait stays (as in Nova); a driver trait removed by hand comes back.
+    const hand = await h.placement.getTraits(first.node.uuid);
+    await h.placement.setTraits(first.node.uuid, [...hand.traits.filter((t) => t !== 'COMPUTE_NODE'), 'CUSTOM_GOLD'], { generation: hand.generation });
+    assert.equal((await report()).wrote, true);
+    const after = await providerTraits(h.placementCtx.db, first.node.uuid);
+    assert.ok(after.includes('CUSTOM_GOLD'), 'the operator\'s trait is kept');
+    assert.ok(after.includes('COMPUTE_NODE'), 'the driver\'s trait is back');
+    assert.equal((await report()).wrote, false, 'and the next report writes nothing');
   });
 });
 

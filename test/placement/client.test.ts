@@ -28,6 +28,7 @@ async function scenario(p: Placement, tag: string): Promise<void> {
   const g2 = await p.setTraits(host, ['HW_CPU_X86_AVX2', `CUSTOM_T_${tag}`]);
   assert.ok(g2 > g1);
   await assert.rejects(p.setTraits(host, ['HW_CPU_X86_AVX2'], { generation: g1 }), (e: unknown) => e instanceof Fault && e.status === 409 && e.kind === 'placement.concurrent_update');
+  assert.deepEqual(await p.getTraits(host).then((t) => ({ ...t, traits: [...t.traits].sort() })), { traits: [`CUSTOM_T_${tag}`, 'HW_CPU_X86_AVX2'], generation: g2 });
   const agg = randomUUID();
   await p.setAggregates(host, [agg]);
 

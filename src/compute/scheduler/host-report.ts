@@ -7,12 +7,13 @@
  * aggregates, by UUID, as Nova mirrors them into placement).
  *
  * Writes are skipped when the provider is at the generation of our last write and nothing
- * changed, so a periodic report costs reads only. Traits and aggregates are replaced wholesale:
- * traits or aggregates set on the provider by hand are lost at the next report that writes.
+ * changed, so a periodic report costs reads only. Traits are the driver's plus the CUSTOM_* ones
+ * set on the provider by hand; aggregates are replaced wholesale (the host's Nova aggregates).
  *
  * {@link placementAggregateHooks} are the compute hooks that keep placement in step when an
  * aggregate's hosts change or a compute service is deleted between reports.
  */
+import { Fault } from '../../platform/http/faults.js';
 import type { Config } from '../../platform/config/config.js';
 import type { InventorySpec, Placement, ProviderInfo } from '../../placement/client.js';
 import type { ComputeContext, ComputeHooks } from '../context.js';
@@ -142,6 +143,23 @@ async function adoptNodeUuid(ctx: ComputeContext, host: string, uuid: string, in
 }
 
 /**
+ * Sets the node's traits to the driver's ones plus the CUSTOM_* traits already on the provider
+ * (an operator's `resource provider trait set`, which Nova keeps too): read and write under one
+ * generation, again if someone changed the provider in between.
+ */
+async function writeTraits(placement: Placement, uuid: string, driverTraits: readonly string[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await placement.getTraits(uuid);
+    const kept = current.traits.filter((t) => t.startsWith('CUSTOM_') && !driverTraits.includes(t));
+    try {
+      return await placement.setTraits(uuid, [...driverTraits, ...kept], { generation: current.generation });
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Fault && err.status === 409)) throw err;
+    }
+  }
+}
+
+/**
  * Reports a compute host: its compute node (created on the first report) and the node's placement
  * resource provider with inventory, traits and aggregates. Safe to call periodically and
  * concurrently for different hosts.
@@ -175,7 +193,7 @@ export async function reportHost(placement: Placement, ctx: ComputeContext, o: R
   let wrote = false;
   let generation = provider.generation;
   if (!fresh || last.inventory !== want.inventory) { generation = await placement.setInventory(node.uuid, inventory); wrote = true; }
-  if (!fresh || last.traits !== want.traits) { generation = await placement.setTraits(node.uuid, traits); wrote = true; }
+  if (!fresh || last.traits !== want.traits) { generation = await writeTraits(placement, node.uuid, traits); wrote = true; }
   if (!fresh || last.aggregates !== want.aggregates) { generation = await placement.setAggregates(node.uuid, aggregates); wrote = true; }
   if (wrote) provider = { ...provider, generation };
   cache.set(node.uuid, { generation, ...want });
