@@ -232,3 +232,28 @@ test('a deleted group leaves its servers in no group (2.71 server_groups)', asyn
   assert.deepEqual(await groupsOf(), []);
   await c.deleteServer(c.demo, id);
 });
+
+test('unshelving an offloaded member keeps its group\'s policy: affinity brings it back to the group\'s host, not the emptier one', async () => {
+  const g = await createGroup(c.demo, { name: 'stay', policies: ['affinity'] });
+  const ids = [await c.createServer(c.demo, { name: 's1' }, { group: g.id })];
+  await c.waitStatus(ids[0]!, 'ACTIVE');
+  ids.push(await c.createServer(c.demo, { name: 's2' }, { group: g.id }));
+  await c.waitStatus(ids[1]!, 'ACTIVE');
+  const home = await hostOf(ids[0]!);
+  assert.equal(await hostOf(ids[1]!), home);
+  const act = (body: unknown) => c.api.call('POST', `/v2.1/servers/${ids[0]}/action`, c.demo, body).then((r) => assert.equal(r.status, 202, r.text));
+  await act({ shelve: null });
+  await c.waitStatus(ids[0]!, 'SHELVED', 'SHELVED_OFFLOADED');
+  if ((await c.show(ids[0]!)).status === 'SHELVED') {
+    await c.api.call('POST', `/v2.1/servers/${ids[0]}/action`, c.admin, { shelveOffload: null }).then((r) => assert.equal(r.status, 202, r.text));
+  }
+  await c.waitStatus(ids[0]!, 'SHELVED_OFFLOADED');
+  assert.equal(await hostOf(ids[0]!), null, 'offloaded: on no host');
+  // Now `home` holds s2 and the other host is empty: the spread weigher alone would pick the other one.
+  await act({ unshelve: null });
+  const s = await c.waitStatus(ids[0]!, 'ACTIVE', 'ERROR');
+  assert.equal(s.status, 'ACTIVE', s.fault?.message);
+  assert.equal(await hostOf(ids[0]!), home, 'back beside s2');
+  for (const id of ids) await c.deleteServer(c.demo, id);
+  await c.api.ok('DELETE', `/v2.1/os-server-groups/${g.id}`, c.demo, undefined, 204);
+});

@@ -139,6 +139,13 @@ export async function groupForCreate(ctx: ComputeContext, caller: Caller, hints:
   return g;
 }
 
+/** The group an instance is a member of, if any (Nova's one group per instance). */
+export async function groupOfInstance(db: Kysely<GroupsDB>, instanceUuid: string): Promise<ServerGroup | undefined> {
+  const r = await db.selectFrom('compute_server_group_member as m').innerJoin('compute_server_group as g', 'g.id', 'm.group_id')
+    .select('g.uuid').where('m.instance_uuid', '=', instanceUuid).executeTakeFirst();
+  return r ? getGroup(db, r.uuid) : undefined;
+}
+
 /** What the scheduler needs of a group now: its policy, rules and the hosts of its members (one entry per member). */
 export async function groupRequest(db: Kysely<GroupsDB>, g: ServerGroup, exclude: readonly string[] = []): Promise<ServerGroupRequest> {
   const skip = new Set(exclude);

@@ -25,6 +25,7 @@ import { refreshAddresses, type ConductorOptions } from './conductor.js';
 import { serversDb, visibleInstance, type ServersApiDeps } from './api.js';
 import { agentOf, beginTask, checkLock, checkState, requestIdOf, type StateRule } from './action-guard.js';
 import { beginImageTask, createSnapshotImage } from './snapshot.js';
+import { groupOfInstance, groupRequest, groupsDb } from './groups.js';
 
 const SHELVE_RULE: StateRule = { vmStates: [VM.active, VM.stopped, VM.paused, VM.suspended] };
 const OFFLOAD_RULE: StateRule = { vmStates: [VM.shelved] };
@@ -185,11 +186,15 @@ async function unshelveOffloaded(d: ServersApiDeps, inst: Instance, rid: string,
   const o = d.conductor.o;
   const imageId = inst.body.shelved_image_id;
   const f = inst.body.flavor;
+  // Its server group's policy holds as at create (the instance itself, on no host now, does not count).
+  const gdb = groupsDb(o.db);
+  const group = await groupOfInstance(gdb, inst.uuid);
   const spec: RequestSpec = {
     instanceUuids: [inst.uuid], projectId: inst.project_id, userId: inst.user_id,
     flavor: { vcpus: f.vcpus, memoryMb: f.memory_mb, rootGb: f.root_gb, ephemeralGb: f.ephemeral_gb, swapMb: f.swap, name: f.name, flavorId: f.flavorid, extraSpecs: f.extra_specs },
     image: { id: imageId ?? inst.image_ref, properties: inst.body.image.properties }, availabilityZone: where.zone,
     ...(where.host ? { requestedDestination: { host: where.host } } : {}), requestId: rid,
+    ...(group ? { group: await groupRequest(gdb, group, [inst.uuid]) } : {}),
   };
   const ev = await startEvent(o.db, inst.uuid, rid, 'conductor_unshelve_instance', null);
   let sel: Selection;
