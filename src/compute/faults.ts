@@ -25,6 +25,8 @@ export const badRequest = (message: string): Fault => novaFault(400, message);
 export const forbidden = (message: string): Fault => novaFault(403, message);
 export const notFound = (message: string): Fault => novaFault(404, message);
 export const conflict = (message: string): Fault => novaFault(409, message);
+/** webob's 410, what Nova's removed APIs (nova-network, XenAPI consoles) answer. */
+export const gone = (): Fault => novaFault(410, 'This resource is no longer available.  No forwarding address is given.');
 
 /** oslo.policy's denial as Nova words it. */
 export const policyDenied = (rule: string): Fault => forbidden(`Policy doesn't allow ${rule} to be performed.`);

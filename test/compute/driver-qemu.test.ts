@@ -329,8 +329,8 @@ test('rescue boots the rescue image (direct kernel) with the root disk second; u
   assert.ok(!existsSync(join(instancesDir, MAIN, 'disk.rescue')));
 });
 
-test('resize: more vCPUs and memory, disks grown (never shrunk)', { timeout: BOOT_MS + 60_000 }, async () => {
-  const n = (await boots(MAIN)).length;
+test('resize: more vCPUs and memory, disks grown (never shrunk); revert brings the disks and flavor back; confirm drops the kept disks', { timeout: 3 * BOOT_MS + 90_000 }, async () => {
+  let n = (await boots(MAIN)).length;
   await assert.rejects(driver.resize(MAIN, { vcpus: 1, memoryMb: 256, rootGb: 1, ephemeralGb: 0 }), (e: unknown) => isDriverError(e, 'ResizeError'));
   await driver.resize(MAIN, { vcpus: 2, memoryMb: 384, rootGb: 2, ephemeralGb: 2, swapMb: 64 }, { timeoutSec: 30 });
   await waitBoot(MAIN, n + 1);
@@ -343,6 +343,28 @@ test('resize: more vCPUs and memory, disks grown (never shrunk)', { timeout: BOO
   assert.equal((await imageInfo(join(dir, 'disk.local'), { forceShare: true })).virtualSize, 2 * GiB);
   assert.equal((await imageInfo(join(dir, 'disk.swap'), { forceShare: true })).virtualSize, 64 * MiB);
   assert.deepEqual((await driver.getInstance(MAIN))!.flavor, { vcpus: 2, memoryMb: 384, rootGb: 2, ephemeralGb: 2, swapMb: 64 });
+  const kept = ['disk', 'disk.local', 'disk.swap'].map((f) => join(dir, `${f}.pre-resize`));
+  assert.deepEqual(kept.map((f) => existsSync(f)), [true, true, true], 'the pre-resize disks are kept');
+
+  // Revert: the old sizes and flavor, booted again.
+  n = (await boots(MAIN)).length;
+  assert.equal(await driver.finishResize(MAIN, true, { timeoutSec: 30 }), true);
+  await waitBoot(MAIN, n + 1);
+  assert.equal((await qmpOf(MAIN, (q) => q.execute<unknown[]>('query-cpus-fast'))).length, 1);
+  assert.equal((await imageInfo(join(dir, 'disk'), { forceShare: true })).virtualSize, 1 * GiB);
+  assert.equal((await imageInfo(join(dir, 'disk.local'), { forceShare: true })).virtualSize, 1 * GiB);
+  assert.equal((await imageInfo(join(dir, 'disk.swap'), { forceShare: true })).virtualSize, 32 * MiB);
+  assert.deepEqual((await driver.getInstance(MAIN))!.flavor, { vcpus: 1, memoryMb: 256, rootGb: 1, ephemeralGb: 1, swapMb: 32 });
+  assert.deepEqual(kept.map((f) => existsSync(f)), [false, false, false]);
+  assert.equal(await driver.finishResize(MAIN, true), false, 'no resize pending any more');
+
+  // Again, confirmed: the kept disks go, the new sizes stay (the rebuild below relies on them).
+  n = (await boots(MAIN)).length;
+  await driver.resize(MAIN, { vcpus: 2, memoryMb: 384, rootGb: 2, ephemeralGb: 2, swapMb: 64 }, { timeoutSec: 30 });
+  await waitBoot(MAIN, n + 1);
+  assert.equal(await driver.finishResize(MAIN, false), true);
+  assert.deepEqual(kept.map((f) => existsSync(f)), [false, false, false]);
+  assert.equal((await imageInfo(join(dir, 'disk'), { forceShare: true })).virtualSize, 2 * GiB);
 });
 
 test('rebuild on the direct-boot image: a new root disk, booted from the image\'s kernel', { timeout: BOOT_MS + 60_000 }, async () => {

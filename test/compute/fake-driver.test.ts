@@ -78,6 +78,12 @@ test('FakeDriver: validation, resize, rebuild, interfaces, rescue, injected fail
   const resized = (await d.getInstance(s.instanceId))!;
   assert.deepEqual(resized.flavor, { vcpus: 2, memoryMb: 1024, rootGb: 4, ephemeralGb: 1, swapMb: 256 });
   assert.equal(resized.state, 'running', 'a running instance runs again after a resize');
+  assert.equal(await d.finishResize(s.instanceId, true), true, 'revert');
+  assert.deepEqual((await d.getInstance(s.instanceId))!.flavor, { vcpus: 1, memoryMb: 512, rootGb: 2, ephemeralGb: 1, swapMb: 0 });
+  assert.equal(await d.finishResize(s.instanceId, true), false, 'nothing pending');
+  await d.resize(s.instanceId, { vcpus: 2, memoryMb: 1024, rootGb: 4, ephemeralGb: 1, swapMb: 256 });
+  assert.equal(await d.finishResize(s.instanceId, false), true, 'confirm');
+  assert.deepEqual((await d.getInstance(s.instanceId))!.flavor, { vcpus: 2, memoryMb: 1024, rootGb: 4, ephemeralGb: 1, swapMb: 256 });
   const image2 = { id: randomUUID(), path: '/x', format: 'raw' as const };
   await d.rebuild(s.instanceId, image2, { configDriveIso: '/tmp/cd.iso' });
   const rebuilt = (await d.getInstance(s.instanceId))!;

@@ -46,4 +46,9 @@ test('Nova actions this cloud does not offer answer 501 with the reason (after t
   assert.match(await action({ trigger_crash_dump: null }, 501), /crash dumps/);
   assert.match(await action({ changePassword: { adminPass: 'x' } }, 404, '5c0e7a47-07a1-4cb5-8d0f-8e7b2c6c2f2a'), /could not be found/);
   assert.equal(await action({ fly: {} }, 400), 'There is no such action: fly');
+  // os-consoles: listed as Nova lists it, its routes gone as in Nova since Ussuri.
+  assert.equal((await c.api.ok('GET', '/v2.1/extensions/os-consoles', c.demo)).extension.name, 'Consoles');
+  for (const [m, p] of [['GET', ''], ['POST', ''], ['GET', '/1'], ['DELETE', '/1']] as const) {
+    assert.match(await c.api.fault(m, `/v2.1/servers/${id}/consoles${p}`, c.demo, m === 'POST' ? {} : undefined, 410, { name: 'computeFault' }), /no longer available/);
+  }
 });

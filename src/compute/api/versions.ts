@@ -65,6 +65,8 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'os-attach-interfaces', name: 'AttachInterfaces', description: 'Attach interface support.' },
   { alias: 'os-config-drive', name: 'ConfigDrive', description: 'Config Drive Extension.' },
   { alias: 'os-console-output', name: 'ConsoleOutput', description: 'Console log output support, with tailing ability.' },
+  // Listed by Nova although its API answers 410 since Ussuri; so here.
+  { alias: 'os-consoles', name: 'Consoles', description: 'Consoles.' },
   { alias: 'os-create-backup', name: 'CreateBackup', description: 'Create a backup of a server.' },
   { alias: 'OS-DCF', name: 'DiskConfig', description: 'Disk Management Extension.' },
   { alias: 'os-deferred-delete', name: 'DeferredDelete', description: 'Instance deferred delete.' },

@@ -188,8 +188,17 @@ export interface ComputeDriver {
   consoleOutput(instanceId: string, lines?: number): Promise<string>;
   /** A point-in-time copy of the root disk as a standalone image file (in `dir`, default the driver's snapshot directory). */
   snapshot(instanceId: string, o?: { readonly dir?: string }): Promise<SnapshotResult>;
-  /** New sizes: a graceful stop, disks grown (never shrunk), started again when it ran before. */
+  /**
+   * New sizes: a graceful stop, disks grown (never shrunk), started again when it ran before. The
+   * instance as it was (its flavor and disks) is kept until `finishResize`.
+   */
   resize(instanceId: string, flavor: FlavorSpec, o?: ShutdownOptions): Promise<void>;
+  /**
+   * Ends a resize: confirmed, the kept pre-resize disks are dropped; reverted, they come back
+   * with the old flavor (what the guest wrote since the resize is lost, as in Nova), after a
+   * graceful stop, started again when it ran. False when no resize was pending (nothing done).
+   */
+  finishResize(instanceId: string, revert: boolean, o?: ShutdownOptions): Promise<boolean>;
   /**
    * A new root disk from `image`, a blank ephemeral disk (unless preserveEphemeral), optionally a new
    * config drive; started again when it ran before (a stopped instance stays stopped).

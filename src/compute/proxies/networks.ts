@@ -9,7 +9,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { params, type ComputeRoutes } from '../api/http.js';
-import { novaFault, notFound } from '../faults.js';
+import { gone, notFound } from '../faults.js';
 import type { Caller } from '../context.js';
 import type { NetNetwork } from '../clients/network.js';
 import type { ServersApiDeps } from '../servers/api.js';
@@ -30,8 +30,6 @@ function networkView(n: NetNetwork, caller: Caller): Record<string, unknown> {
 /** A network as `os-tenant-networks` shows it (the string "None" as cidr is what Nova answers). */
 const tenantNetworkView = (n: NetNetwork): Record<string, unknown> => ({ id: n.id, cidr: 'None', label: n.name });
 
-/** webob's 410 (Nova's @removed methods). */
-const gone = (): Error => novaFault(410, 'This resource is no longer available.  No forwarding address is given.');
 
 export function registerNetworks(routes: ComputeRoutes, d: ServersApiDeps): void {
   const ctx = d.ctx;

@@ -158,9 +158,10 @@ export async function confirmResizeAction(d: ServersApiDeps, req: FastifyRequest
   const rid = requestIdOf(caller);
   await startAction(db, { uuid: inst.uuid, requestId: rid, action: 'confirmResize', projectId: inst.project_id, userId: caller.userId });
   await setMigrationStatus(db, inst.uuid, 'confirming');
-  // Same host: nothing of the old flavor is left to clean up; the instance takes its state from its power.
+  // Same host: the driver drops the disks it kept for a revert; the instance takes its state from its power.
   d.background('confirmResize', async () => {
     const ok = await agent.act(inst.uuid, rid, 'compute_confirm_resize', async () => {
+      await agent.driver.finishResize(inst.uuid, false);
       await setMigrationStatus(db, inst.uuid, 'confirmed');
       return { vm_state: (await agent.driver.state(inst.uuid)) === 'shutdown' ? VM.stopped : VM.active, body: { old_flavor: null } };
     }, { task_state: null }, { task_state: null });
@@ -189,19 +190,24 @@ export async function revertResizeAction(d: ServersApiDeps, req: FastifyRequest,
   return reply.send();
 }
 
-/** The old flavor claimed again, then its vCPUs and memory given back (disks keep their grown size). */
+/**
+ * The old flavor claimed again, then the instance as it was before the resize: the driver puts
+ * the disks it kept back (as Nova does: what the guest wrote since is lost). A resize made before
+ * drivers kept them (none pending) gets the old vCPUs and memory with the disks at their grown size.
+ */
 async function revertOnHost(d: ServersApiDeps, agent: ComputeAgent, inst: Instance, old: InstanceFlavor, rid: string): Promise<void> {
   const { db, placement, log } = d.conductor.o;
   const cur = inst.body.flavor;
   if (!await claimOrFault(db, placement, inst, old, rid, { task_state: null })) { await setMigrationStatus(db, inst.uuid, 'error'); return; }
   const ok = await agent.act(inst.uuid, rid, 'compute_revert_resize', async () => {
-    const sizes: FlavorSpec = {
-      vcpus: old.vcpus, memoryMb: old.memory_mb, rootGb: Math.max(old.root_gb, cur.root_gb), ephemeralGb: Math.max(old.ephemeral_gb, cur.ephemeral_gb), swapMb: old.swap,
-    };
-    if (sizes.rootGb !== old.root_gb || sizes.ephemeralGb !== old.ephemeral_gb) {
-      log.info({ instance: inst.uuid, rootGb: sizes.rootGb, ephemeralGb: sizes.ephemeralGb }, 'resize reverted: disks keep the size the resize gave them (never shrunk)');
+    if (!await agent.driver.finishResize(inst.uuid, true)) {
+      const sizes: FlavorSpec = {
+        vcpus: old.vcpus, memoryMb: old.memory_mb, rootGb: Math.max(old.root_gb, cur.root_gb), ephemeralGb: Math.max(old.ephemeral_gb, cur.ephemeral_gb), swapMb: old.swap,
+      };
+      log.info({ instance: inst.uuid, rootGb: sizes.rootGb, ephemeralGb: sizes.ephemeralGb }, 'resize reverted without kept disks: they keep the size the resize gave them');
+      await agent.driver.resize(inst.uuid, sizes);
+      await agent.driver.finishResize(inst.uuid, false);
     }
-    await agent.driver.resize(inst.uuid, sizes);
     const power = await agent.driver.state(inst.uuid);
     await setMigrationStatus(db, inst.uuid, 'reverted');
     return { vm_state: power === 'shutdown' ? VM.stopped : VM.active, flavor_id: old.flavorid, body: { flavor: old, old_flavor: null, progress: 100 } };

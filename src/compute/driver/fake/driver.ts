@@ -37,7 +37,7 @@ export interface FakeDriverOptions extends FakeHostSize {
 
 /** An operation a test can make fail once (see {@link FakeDriver.failNext}). */
 export type FakeOperation = 'spawn' | 'powerOff' | 'powerOn' | 'reboot' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'destroy'
-  | 'snapshot' | 'resize' | 'rebuild' | 'attachInterface' | 'detachInterface' | 'rescue' | 'unrescue';
+  | 'snapshot' | 'resize' | 'finishResize' | 'rebuild' | 'attachInterface' | 'detachInterface' | 'rescue' | 'unrescue';
 
 interface FakeVm {
   readonly id: string;
@@ -45,6 +45,8 @@ interface FakeVm {
   state: PowerState;
   rescued: boolean;
   flavor: Required<FlavorSpec>;
+  /** The flavor before a resize, until it is confirmed or reverted. */
+  preResize?: Required<FlavorSpec> | null;
   imageId: string;
   nics: NicSpec[];
   readonly namespace: string;
@@ -290,8 +292,23 @@ export class FakeDriver implements ComputeDriver {
       if (next.ephemeralGb < cur.ephemeralGb) throw new ComputeDriverError('ResizeError', `cannot shrink the ephemeral disk of instance ${vm.id} from ${cur.ephemeralGb} to ${next.ephemeralGb} GiB`);
       const wasOn = vm.state === 'running' || vm.state === 'paused';
       this.#stop(vm, 'power button: powering off');
+      vm.preResize ??= cur;
       vm.flavor = { ...next, rootGb: next.rootGb === 0 ? cur.rootGb : next.rootGb };
       if (wasOn) this.#boot(vm);
+    });
+  }
+
+  finishResize(instanceId: string, revert: boolean, _o?: ShutdownOptions): Promise<boolean> {
+    return this.#op('finishResize', instanceId, (vm) => {
+      const pre = vm.preResize;
+      if (!pre) return false;
+      vm.preResize = null;
+      if (!revert) return true;
+      const wasOn = vm.state === 'running' || vm.state === 'paused';
+      this.#stop(vm, 'power button: powering off');
+      vm.flavor = pre;
+      if (wasOn) this.#boot(vm);
+      return true;
     });
   }
 

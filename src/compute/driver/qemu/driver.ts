@@ -8,6 +8,7 @@
  * `listInstances` never wait for them (QEMU's second QMP monitor answers status queries).
  */
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { access, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { linkGet } from '../../../network/host/ip.js';
@@ -24,7 +25,7 @@ import { chooseVirtType, hostCapacity, qemuVersion, type VirtTypeSetting } from 
 import { plugNic, unplugNic } from './hotplug.js';
 import { createRootDisk, ImageCache } from './image-cache.js';
 import {
-  checkFlavor, checkImage, checkNic, checkSpec, checkUuid, freeNicSlot, instancePaths, MAX_SOCKET_PATH, readConfig, writeConfig,
+  checkFlavor, checkImage, checkNic, checkSpec, checkUuid, freeNicSlot, instancePaths, MAX_SOCKET_PATH, readConfig, RESIZED_FILES, writeConfig,
   type InstanceConfig, type InstancePaths, type StoredImage, type StoredNic,
 } from './instance-config.js';
 import { KeyedLock } from './lock.js';
@@ -576,6 +577,9 @@ export class QemuDriver implements ComputeDriver {
       }
       const wasOn = state === 'running' || state === 'paused';
       await this.#stop(vm, o);
+      // The disks as they are, for a revert (Nova keeps them in <instance>_resize); a pending one stays.
+      const preResize = vm.cfg.preResize ?? { flavor: prev, files: await this.#keepPreResize(vm) };
+      await this.#save(vm, { ...vm.cfg, preResize });
       if (next.rootGb * GiB > rootSize) await resizeImage(vm.paths.disk, 'qcow2', next.rootGb * GiB);
       if (next.ephemeralGb > prev.ephemeralGb) {
         if (prev.ephemeralGb === 0) await this.#ephemeralDisk(next.ephemeralGb, vm.paths.diskLocal);
@@ -585,6 +589,47 @@ export class QemuDriver implements ComputeDriver {
       await this.#save(vm, { ...vm.cfg, flavor: next });
       this.#log.info({ instance: vm.id, from: prev, to: next }, 'instance resized');
       if (wasOn) await this.#start(vm);
+    });
+  }
+
+  /** Copies the instance's disk files aside (`.pre-resize`, a reflink where the filesystem has them); returns which existed. */
+  async #keepPreResize(vm: Vm): Promise<string[]> {
+    const kept: string[] = [];
+    for (const name of RESIZED_FILES) {
+      const file = join(vm.paths.dir, name);
+      if (!await exists(file)) continue;
+      await copyFile(file, `${file}.pre-resize`, fsConstants.COPYFILE_FICLONE);
+      kept.push(name);
+    }
+    return kept;
+  }
+
+  async finishResize(instanceId: string, revert: boolean, o: ShutdownOptions = {}): Promise<boolean> {
+    return this.#op(instanceId, async (vm) => {
+      const pre = vm.cfg.preResize;
+      if (!pre) return false;
+      if (!revert) {
+        for (const name of pre.files) await rm(join(vm.paths.dir, `${name}.pre-resize`), { force: true });
+        await this.#save(vm, { ...vm.cfg, preResize: null });
+        return true;
+      }
+      const { state } = await this.#observe(vm);
+      const wasOn = state === 'running' || state === 'paused';
+      await this.#stop(vm, o);
+      // Each file back as it was; one the resize created (none before) goes. instance.json last:
+      // a crash in between leaves preResize set, and the revert runs again.
+      for (const name of RESIZED_FILES) {
+        const file = join(vm.paths.dir, name);
+        if (pre.files.includes(name)) {
+          if (await exists(`${file}.pre-resize`)) await rename(`${file}.pre-resize`, file);
+        } else {
+          await rm(file, { force: true });
+        }
+      }
+      await this.#save(vm, { ...vm.cfg, flavor: pre.flavor, preResize: null });
+      this.#log.info({ instance: vm.id, flavor: pre.flavor }, 'resize reverted: the pre-resize disks are back');
+      if (wasOn) await this.#start(vm);
+      return true;
     });
   }
 

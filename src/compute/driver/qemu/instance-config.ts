@@ -78,8 +78,16 @@ export interface InstanceConfig {
   readonly configDrive: boolean;
   /** Set while the instance is booted from a rescue image. */
   readonly rescue: StoredImage | null;
+  /**
+   * Set by a resize until it is confirmed or reverted: the flavor before it and which disk files
+   * it copied aside (`<file>.pre-resize`); files not listed did not exist before the resize.
+   */
+  readonly preResize?: { readonly flavor: Required<FlavorSpec>; readonly files: readonly string[] } | null;
   readonly createdAt: string;
 }
+
+/** The disk files a resize may change, as named in the instance directory. */
+export const RESIZED_FILES = ['disk', 'disk.local', 'disk.swap'] as const;
 
 /** PCI slots of NICs on the i440fx root bus (0x02 VGA, 0x03 RNG, 0x04-0x0f disks). */
 export const NIC_SLOT_FIRST = 0x10;
