@@ -29,7 +29,7 @@ import { startCloud, type Cloud } from '../src/allinone/cloud.js';
 import { uploadGuestImages } from '../src/image/guest-upload.js';
 import { cleanupHost } from '../src/network/agent/cleanup.js';
 import { routerNamespace } from '../src/network/host/names.js';
-import { exec } from '../src/network/host/exec.js';
+import { exec } from '../src/platform/host/exec.js';
 import { insertInstance } from '../src/compute/servers/store.js';
 import type { ServersDB } from '../src/compute/servers/schema.js';
 import { BOOT_LINE, GUEST_CACHE } from '../test/lib/compute-cloud.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startIdentity, type IdentityHarness } from '../lib/identity-harness.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { FakeDriver } from '../../src/compute/driver/fake/driver.js';
 import type { CliAuth } from '../lib/openstack-cli.js';
 import { computeApi, type ComputeApi } from './client.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startComputeCloud, until, type ComputeCloud } from '../lib/compute-cloud.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { hostNamespace } from '../../src/network/host/names.js';
 import { netnsList } from '../../src/network/host/ip.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startComputeCloud, until, BOOT_LINE, type ComputeCloud } from '../lib/compute-cloud.js';
 import { computeApi, type ComputeApi } from './client.js';
 import { networkApi, type NetworkApi } from '../lib/network-api.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { hostNamespace, tapName } from '../../src/network/host/names.js';
 
 let c: ComputeCloud;

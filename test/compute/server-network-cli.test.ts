@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startComputeCloud, until, type ComputeCloud } from '../lib/compute-cloud.js';
 import { hostLeaks } from '../lib/host-leaks.js';
-import { exec, HostCommandError } from '../../src/network/host/exec.js';
+import { exec, HostCommandError } from '../../src/platform/host/exec.js';
 
 let c: ComputeCloud;
 let closed = false;

@@ -14,7 +14,7 @@ import { startInProcessAgent } from '../../src/network/agent/in-process.js';
 import { cleanupHost } from '../../src/network/agent/cleanup.js';
 import { uploadGuestImages } from '../../src/image/guest-upload.js';
 import { persistentSecret } from '../../src/platform/secrets.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import type { ComputeAgent } from '../../src/compute/agent/agent.js';
 import type { ServersRuntime } from '../../src/compute/servers/runtime.js';
 import { pollUntil } from './until.js';

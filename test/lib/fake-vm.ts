@@ -3,7 +3,7 @@
  * one end of a veth pair, the other end being the port's `tap…` in the host namespace (where QEMU's
  * TAP would be). Also `ping` from inside a namespace with a bounded time.
  */
-import { exec, HostCommandError } from '../../src/network/host/exec.js';
+import { exec, HostCommandError } from '../../src/platform/host/exec.js';
 import { addrAdd, linkAddVeth, linkSet, netnsAdd } from '../../src/network/host/ip.js';
 
 /** The interface inside a fake VM's namespace. */

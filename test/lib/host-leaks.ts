@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { linkList, netnsList } from '../../src/network/host/ip.js';
 import { hostNamespace } from '../../src/network/host/names.js';
 import { defaultDhcpDir } from '../../src/network/agent/dhcp.js';

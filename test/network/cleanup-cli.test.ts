@@ -16,7 +16,7 @@ import type { DesiredHostState, DesiredNetwork, DesiredPort } from '../../src/ne
 import { convergeL2 } from '../../src/network/agent/l2.js';
 import { convergeDhcp, defaultDhcpDir, defaultMetadataSocket } from '../../src/network/agent/dhcp.js';
 import { cleanupHost } from '../../src/network/agent/cleanup.js';
-import { processAlive } from '../../src/network/host/daemon.js';
+import { processAlive } from '../../src/platform/host/daemon.js';
 import { netnsAdd, netnsDelete, netnsList } from '../../src/network/host/ip.js';
 import { hostNamespace, routerNamespace } from '../../src/network/host/names.js';
 import { assertNoLeaks, hostLeaks } from '../lib/host-leaks.js';

@@ -18,8 +18,8 @@ import { ensureHostNamespace, removeHostNamespace } from '../../src/network/agen
 import {
   instanceSignature, loadOrCreateProxyKey, startMetadataProxy, type MetadataProxy,
 } from '../../src/network/agent/metadata-proxy.js';
-import { processAlive, stopDaemon } from '../../src/network/host/daemon.js';
-import { exec, HostCommandError } from '../../src/network/host/exec.js';
+import { processAlive, stopDaemon } from '../../src/platform/host/daemon.js';
+import { exec, HostCommandError } from '../../src/platform/host/exec.js';
 import { addrAdd, addrList, linkGet, netnsDelete, netnsList, routeAdd } from '../../src/network/host/ip.js';
 import { bridgeName, dhcpInterfaceName, dhcpNamespace, hostNamespace, tapName } from '../../src/network/host/names.js';
 import { VM_DEV, dhcpLease, plugFakeVm } from '../lib/fake-vm.js';

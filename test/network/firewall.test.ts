@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { addrAdd, linkAddBridge, linkAddVeth, linkSet, netnsAdd, netnsDelete, sysctlSet } from '../../src/network/host/ip.js';
 import { bridgeName, hostNamespace, tapName } from '../../src/network/host/names.js';
 import { compileFirewall, FIREWALL_SYSCTLS } from '../../src/network/agent/firewall.js';

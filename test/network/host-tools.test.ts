@@ -2,7 +2,7 @@
 // repeated writes are harmless (the reconciler's contract), failures carry the tool's stderr.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostCommandError } from '../../src/network/host/exec.js';
+import { HostCommandError } from '../../src/platform/host/exec.js';
 import {
   addrAdd, addrDelete, addrFlush, addrList, fdbAppend, fdbDelete, fdbList, linkAddBridge, linkAddTap, linkAddVeth,
   linkAddVxlan, linkDelete, linkGet, linkSet, neighDelete, neighList, neighReplace, netnsAdd, netnsDelete, netnsList,

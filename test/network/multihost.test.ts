@@ -20,7 +20,7 @@ import { VM_DEV, dhcpLease, pings, plugFakeVm } from '../lib/fake-vm.js';
 import { startInProcessAgent } from '../../src/network/agent/in-process.js';
 import { startBusAgent, type BusAgent } from '../../src/network/agent/bus-client.js';
 import { cleanupHost } from '../../src/network/agent/cleanup.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { FLOOD_MAC, addrAdd, routeAdd, fdbList, linkAddVeth, linkDelete, linkGet, linkSet, netnsAdd, netnsDelete, netnsList } from '../../src/network/host/ip.js';
 import { hostNamespace, tapName, vxlanName } from '../../src/network/host/names.js';
 import { createBus, type Bus } from '../../src/platform/bus/index.js';

@@ -14,7 +14,7 @@ import { pings, plugFakeVm } from '../lib/fake-vm.js';
 import { startInProcessAgent } from '../../src/network/agent/in-process.js';
 import { cleanupHost } from '../../src/network/agent/cleanup.js';
 import { addrAdd, linkAddVeth, linkDelete, linkGet, linkSet, netnsAdd, netnsDelete } from '../../src/network/host/ip.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { bridgeName, hostNamespace, tapName } from '../../src/network/host/names.js';
 
 const host = `t${process.pid}p`;

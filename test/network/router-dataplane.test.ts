@@ -11,7 +11,7 @@ import { convergeRouters } from '../../src/network/agent/router.js';
 import { convergePublic } from '../../src/network/agent/public.js';
 import { netnsDelete, netnsList, routeReplace } from '../../src/network/host/ip.js';
 import { hostNamespace, routerNamespace, tapName } from '../../src/network/host/names.js';
-import { exec } from '../../src/network/host/exec.js';
+import { exec } from '../../src/platform/host/exec.js';
 import { pings, plugFakeVm } from '../lib/fake-vm.js';
 
 const host = `t${process.pid}r`;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exec } from '../../network/host/exec.js';
+import { exec } from '../../platform/host/exec.js';
 import { buildConfigDrive, configDriveFiles } from './config-drive.js';
 import { sampleInstance } from './sample.js';
 import { OPENSTACK_VERSIONS } from './versions.js';

@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { exec } from '../../network/host/exec.js';
+import { exec } from '../../platform/host/exec.js';
 import { userDataBytes, type DocumentOptions } from './document-options.js';
 import { ec2Tree, withoutNames } from './ec2.js';
 import type { InstanceMetadata } from './model.js';

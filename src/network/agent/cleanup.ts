@@ -12,11 +12,11 @@
 import { existsSync } from 'node:fs';
 import { readFile, readlink, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { exec } from '../host/exec.js';
+import { exec } from '../../platform/host/exec.js';
 import { netnsDelete, netnsList } from '../host/ip.js';
 import { returnPhysicalInterfaces, type InterfaceMappings } from './physical.js';
 import { isNamespaceOfHost } from '../host/names.js';
-import { stopDaemon } from '../host/daemon.js';
+import { stopDaemon } from '../../platform/host/daemon.js';
 import { defaultDhcpDir, removeAllDhcp } from './dhcp.js';
 
 /** The daemons the agent runs in a host's namespaces; any other process there is not ours to stop. */

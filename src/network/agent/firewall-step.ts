@@ -9,7 +9,7 @@
 import type { DesiredHostState } from './desired.js';
 import type { ConvergeStep, StepResult } from './agent.js';
 import { compileFirewall, FIREWALL_TABLES, narrowedPorts, portPolicies, type PortPolicy } from './firewall.js';
-import { exec, HostCommandError } from '../host/exec.js';
+import { exec, HostCommandError } from '../../platform/host/exec.js';
 import { nftListTables } from '../host/nft.js';
 import { hostNamespace } from '../host/names.js';
 

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredHostState, DesiredPort, DesiredRule } from './desired.js';
 import { compileFirewall, conntrackZone, firewallRemovalScript, isFilteredPort, narrowedPorts, portPolicies } from './firewall.js';
-import { exec } from '../host/exec.js';
+import { exec } from '../../platform/host/exec.js';
 
 const NET = 'aaaaaaaa-1111-4111-8111-000000000001';
 const SG_DEFAULT = 'dddddddd-0000-4000-8000-000000000001';

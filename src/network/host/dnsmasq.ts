@@ -18,8 +18,8 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exec } from './exec.js';
-import { daemonPid, signalPid, stopDaemon, readPidFile, type DaemonIdentity } from './daemon.js';
+import { exec } from '../../platform/host/exec.js';
+import { daemonPid, signalPid, stopDaemon, readPidFile, type DaemonIdentity } from '../../platform/host/daemon.js';
 import { assertTraversableByOthers, ensureDir, writeIfChanged } from './files.js';
 import { dnsmasqPaths, renderDnsmasq, type DnsmasqSpec } from './dnsmasq-config.js';
 

@@ -6,8 +6,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exec } from './exec.js';
-import { daemonPid, readPidFile, stopDaemon, type DaemonIdentity } from './daemon.js';
+import { exec } from '../../platform/host/exec.js';
+import { daemonPid, readPidFile, stopDaemon, type DaemonIdentity } from '../../platform/host/daemon.js';
 import { writeIfChanged } from './files.js';
 
 const PROGRAM = 'haproxy';

@@ -9,7 +9,7 @@
  * agent cannot change the machine's own links, addresses or routes by mistake. Reads accept null
  * for the caller's own namespace.
  */
-import { exec, HostCommandError } from './exec.js';
+import { exec, HostCommandError } from '../../platform/host/exec.js';
 
 /** A network namespace by name, or null for the caller's own (reads only). */
 export type Netns = string | null;

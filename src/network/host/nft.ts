@@ -7,7 +7,7 @@
  * by `delete table F N`, so deleting never fails on a missing table and needs no stderr matching.
  * Conntrack state lives outside tables: established flows survive a replace.
  */
-import { exec } from './exec.js';
+import { exec } from '../../platform/host/exec.js';
 
 const TIMEOUT_MS = 10_000;
 

@@ -7,7 +7,7 @@
  * are no CPU or disk counters, and NICs show only their MAC.
  */
 import { readFile } from 'node:fs/promises';
-import { exec } from '../../../network/host/exec.js';
+import { exec } from '../../../platform/host/exec.js';
 import type { InstanceDiagnostics, PowerState } from '../types.js';
 import type { InstanceConfig } from './instance-config.js';
 import { withQmp } from './qmp.js';

@@ -12,7 +12,7 @@
  */
 import { cpus, totalmem, arch } from 'node:os';
 import { open, statfs, readFile } from 'node:fs/promises';
-import { exec, HostCommandError } from '../../../network/host/exec.js';
+import { exec, HostCommandError } from '../../../platform/host/exec.js';
 import { ComputeDriverError } from '../errors.js';
 import type { VirtType } from '../types.js';
 import { GiB, MiB } from './qemu-img.js';

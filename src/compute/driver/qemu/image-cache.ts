@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../../platform/log.js';
-import { exec } from '../../../network/host/exec.js';
+import { exec } from '../../../platform/host/exec.js';
 import { ComputeDriverError } from '../errors.js';
 import { KeyedLock } from './lock.js';
 import { checkImage, convertImage, createOverlay, imageInfo, MiB, GiB } from './qemu-img.js';

@@ -4,7 +4,7 @@
  * stop/cont. Whether a process is ours, and killing it, is process.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../../../network/host/daemon.js';
+import { processAlive } from '../../../platform/host/daemon.js';
 import type { PowerState } from '../types.js';
 import { withQmp } from './qmp.js';
 

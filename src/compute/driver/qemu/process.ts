@@ -12,8 +12,8 @@
  */
 import { access, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { exec, HostCommandError } from '../../../network/host/exec.js';
-import { isOurProcess, readPidFile, signalPid, waitDead } from '../../../network/host/daemon.js';
+import { exec, HostCommandError } from '../../../platform/host/exec.js';
+import { isOurProcess, readPidFile, signalPid, waitDead } from '../../../platform/host/daemon.js';
 import { ComputeDriverError } from '../errors.js';
 import type { InstancePaths } from './instance-config.js';
 

@@ -2,7 +2,7 @@
  * The slice of `qemu-img` the QEMU driver uses: info, create (plain and copy-on-write overlays),
  * convert, resize, check. Argument arrays, time bounds, failures as HostCommandError (with stderr).
  */
-import { exec } from '../../../network/host/exec.js';
+import { exec } from '../../../platform/host/exec.js';
 
 export const GiB = 1024 ** 3;
 export const MiB = 1024 ** 2;
