@@ -170,7 +170,7 @@ const hostileValues = (): string[] => [
 /** Values of each parameter that name the run's real objects. */
 const goodParams = (): Record<string, string> => ({
   server_id: ids.server, key: 'k', tag: 'blue', network: 'private', port_id: ids.port, request_id: ids.request, id: ids.group, tenant_id: c.demoProject,
-  host_name: ids.host, before: '2026-01-01%2000:00:00',
+  host_name: ids.host, before: '2026-01-01%2000:00:00', console_id: '1',
 });
 /** Path parameters whose hostile values may name something that is fine to accept (a new tag or key; any project's usage, for an admin). */
 const FREE_PARAMS = new Set(['PUT /servers/:server_id/tags/:tag tag', 'PUT /servers/:server_id/metadata/:key key', 'GET /os-simple-tenant-usage/:tenant_id tenant_id']);
@@ -449,6 +449,11 @@ const ROUTE_CASES: Record<string, { probe?: (p: Record<string, string>) => unkno
   'GET /os-simple-tenant-usage/:tenant_id': { queries: () => usageQueries() },
   'GET /servers/:server_id/os-server-password': {},
   'DELETE /servers/:server_id/os-server-password': {},
+  // os-consoles: gone (410) for every input, as in Nova.
+  'GET /servers/:server_id/consoles': {},
+  'POST /servers/:server_id/consoles': {},
+  'GET /servers/:server_id/consoles/:console_id': {},
+  'DELETE /servers/:server_id/consoles/:console_id': {},
   'GET /os-instance_usage_audit_log': {},
   'GET /os-instance_usage_audit_log/:before': {},
   'GET /servers/:server_id/diagnostics': {},
