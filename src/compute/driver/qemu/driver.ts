@@ -486,7 +486,10 @@ export class QemuDriver implements ComputeDriver {
 
   async #resume(vm: Vm): Promise<void> {
     const t0 = Date.now();
-    const pid = await this.#start(vm, { incoming: incomingUri(vm.paths.savedState) });
+    // QEMU may refuse a damaged state file at once (it exits before it is up) or while loading it.
+    const pid = await this.#start(vm, { incoming: incomingUri(vm.paths.savedState) }).catch((err: unknown) => {
+      throw new ComputeDriverError('HypervisorError', `restoring the saved memory failed (damaged or incompatible state file): ${(err as Error).message}`, { cause: err });
+    });
     try {
       await finishRestore(vm.paths.qmp, pid, 60_000 + vm.cfg.flavor.memoryMb * 100);
     } catch (err) {

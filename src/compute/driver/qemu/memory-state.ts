@@ -7,7 +7,7 @@
  * `exec:cat`. The vCPUs are stopped first, so one pass writes a consistent state (the disks are
  * flushed by the stop); the migration bandwidth cap (128 MiB/s by default) is lifted for it.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { access, open, rename, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ComputeDriverError } from '../errors.js';
 import { withQmp, type QmpClient } from './qmp.js';
@@ -43,28 +43,47 @@ async function waitMigration(q: QmpClient, timeoutMs: number): Promise<MigrateIn
  */
 export async function saveMemory(qmpPath: string, pid: number, file: string, timeoutMs: number): Promise<{ bytes: number }> {
   const part = `${file}.part`;
+  // `cat` writes what is still in the pipe after the migration "completed": it marks the end of
+  // its writing, which alone says the file is whole (a busy host showed truncated states).
+  const written = `${file}.written`;
   await rm(part, { force: true });
+  await rm(written, { force: true });
   const bytes = await withQmp(qmpPath, async (q) => {
     const { running } = await q.execute<{ running: boolean }>('query-status');
     if (running) await q.execute('stop');
     try {
       await q.execute('migrate-set-parameters', { 'max-bandwidth': 1e12 });
-      await q.execute('migrate', { uri: `exec:cat > ${shellQuote(part)}` });
+      await q.execute('migrate', { uri: `exec:cat > ${shellQuote(part)} && : > ${shellQuote(written)}` });
       const info = await waitMigration(q, timeoutMs);
       if (info.status !== 'completed') throw new ComputeDriverError('HypervisorError', `saving the memory failed: ${info['error-desc'] ?? info.status}`);
+      // QEMU closed the stream when the migration completed; the guest ends only once the file is whole.
+      if (!await appears(written, 30_000)) throw new ComputeDriverError('HypervisorError', 'saving the memory failed: the state file was not written to its end');
       await q.execute('quit').catch(() => undefined);
       return info.ram?.transferred ?? 0;
     } catch (err) {
       await rm(part, { force: true });
+      await rm(written, { force: true });
       if (running) await q.execute('cont').catch(() => undefined);
       throw err;
     }
   }, { timeoutMs: 10_000 });
   if (!await waitGone(pid, 15_000)) throw new ComputeDriverError('HypervisorError', `QEMU (pid ${pid}) did not exit after saving its memory`);
+  await rm(written, { force: true });
   const fh = await open(part, 'r+');
   try { await fh.sync(); } finally { await fh.close(); }
   await rename(part, file);
   return { bytes };
+}
+
+/** Whether `path` exists within `ms` (polled). */
+async function appears(path: string, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (let i = 0; i < 100_000; i++) {
+    if (await access(path).then(() => true, () => false)) return true;
+    if (Date.now() >= until) return false;
+    await sleep(20);
+  }
+  return false;
 }
 
 /**
