@@ -41,12 +41,13 @@ const LIFECYCLE: Readonly<Record<string, ActionHandler>> = {
  * Nova's actions this cloud does not offer, with the reason: Nova's 501 (the virt driver lacks the
  * feature) instead of "no such action", so a client learns why.
  */
+const NO_CONSOLES = 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)';
 const NOT_OFFERED: Readonly<Record<string, string>> = {
   changePassword: 'setting the admin password needs a guest agent, which Nephos guests do not run',
-  'os-getVNCConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
-  'os-getSPICEConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
-  'os-getRDPConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
-  'os-getSerialConsole': 'graphical and serial consoles are not offered (no console proxy); the console log is (os-getConsoleOutput)',
+  'os-getVNCConsole': NO_CONSOLES,
+  'os-getSPICEConsole': NO_CONSOLES,
+  'os-getRDPConsole': NO_CONSOLES,
+  'os-getSerialConsole': NO_CONSOLES,
   evacuate: 'evacuation is not offered: instance disks are local to their host',
   trigger_crash_dump: 'crash dumps (NMI) are not offered',
   injectNetworkInfo: 'network info injection is not offered: guests take their network from DHCP and the metadata service',

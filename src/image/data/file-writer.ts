@@ -71,7 +71,7 @@ export class FileWriter {
     }
     this.inFlight++;
     this.writeAll(slot, 0, n, at, (err) => {
-      if (--this.inFlight === 0 && this.idle) { const i = this.idle; this.idle = null; i(); }
+      this.release();
       done(err);
     });
     if (!this.direct) this.startWriteback(n);
@@ -111,8 +111,13 @@ export class FileWriter {
     this.inFlight++; // the fd stays open until it returns
     fdatasync(this.fd, () => {
       this.syncing = false;
-      if (--this.inFlight === 0 && this.idle) { const i = this.idle; this.idle = null; i(); }
+      this.release();
     });
+  }
+
+  /** One operation on the fd ended: wakes `settled()` when it was the last. */
+  private release(): void {
+    if (--this.inFlight === 0 && this.idle) { const i = this.idle; this.idle = null; i(); }
   }
 
   /** Waits for writes in flight, cuts the padding off, fsyncs and closes. */

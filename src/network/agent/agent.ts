@@ -190,9 +190,7 @@ export class NetworkAgent {
     if (!active.length && !down.length) return;
     try {
       await this.#o.server.floatingIpStatus(active, down);
-      for (const [key] of gone) this.#lastFipStatus.delete(key);
-      for (const [key, f] of now) this.#lastFipStatus.set(key, f);
-      for (const key of [...this.#lastFipStatus.keys()]) if (!now.has(key)) this.#lastFipStatus.delete(key);
+      this.#lastFipStatus = now; // what the server holds now (the gone ones are DOWN: no longer tracked)
     } catch (err) {
       this.#o.log.warn({ err }, 'network agent could not report floating IP status');
     }

@@ -16,6 +16,10 @@ import type { StepResult } from './agent.js';
 const NAT_TABLE = { family: 'ip', name: 'nephos-router' } as const;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** The floating IPs a router translates: IPv4 pairs, behind its gateway. */
+const translatedFloatingIps = (r: DesiredRouter): DesiredRouter['floatingIps'] =>
+  r.gateway ? r.floatingIps.filter((f) => !f.floatingIp.includes(':') && !f.fixedIp.includes(':')) : [];
+
 /** The nft NAT rules of a router (IPv4): floating IP pairs first, then SNAT of everything else leaving by the gateway. */
 export function routerNatRules(r: DesiredRouter): string {
   const gw = r.gateway;
@@ -24,8 +28,7 @@ export function routerNatRules(r: DesiredRouter): string {
   const gwIp = gw.cidrs.map((c) => c.split('/')[0]!).find((ip) => !ip.includes(':'));
   const pre: string[] = [];
   const post: string[] = [];
-  for (const f of r.floatingIps) {
-    if (f.floatingIp.includes(':') || f.fixedIp.includes(':')) continue;
+  for (const f of translatedFloatingIps(r)) {
     pre.push(`    ip daddr ${f.floatingIp} dnat to ${f.fixedIp}`);
     post.push(`    ip saddr ${f.fixedIp} oifname "${qg}" snat to ${f.floatingIp}`);
   }
@@ -104,8 +107,7 @@ async function convergeRouter(host: string, r: DesiredRouter, mtuOf: (networkId:
     await nftApplyTable(ns, NAT_TABLE, rules);
     changes.push(`${ns}: NAT applied`);
   }
-  const translated = r.gateway ? r.floatingIps.filter((f) => !f.floatingIp.includes(':') && !f.fixedIp.includes(':')).map((f) => f.id) : [];
-  return { plugged, floatingIps: translated };
+  return { plugged, floatingIps: translatedFloatingIps(r).map((f) => f.id) };
 }
 
 /** Whitespace- and order-insensitive form of a ruleset, to skip re-applying an identical one. */
