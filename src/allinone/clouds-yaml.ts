@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { parseDocument, YAMLMap } from 'yaml';
 
 /** One clouds.yaml entry. */
@@ -35,7 +36,9 @@ export function mergeCloudsYaml(entries: Readonly<Record<string, CloudEntry>>, f
     }));
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.nephos-tmp`;
+  // A temporary name of this writer's own: `up --detach` has the parent and the started child
+  // write at about the same time, and a shared name let one rename the other's file away (ENOENT).
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.nephos-tmp`;
   writeFileSync(tmp, doc.toString(), { mode: 0o600 });
   renameSync(tmp, file);
 }
